@@ -1,0 +1,347 @@
+"""Raw stack config (the `ab-routing:` keys of `Pulumi.<stack>.yaml`) -> validated `RoutingConfig`.
+
+`parse_config` is the only door from user input into the program. It checks every key against
+AWS's documented limits and the program's own rules, collects all problems, and either returns
+frozen objects or raises one `ConfigError` listing them all. It registers nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+
+from ab_routing.model import (
+    HealthCheck,
+    ListenerSettings,
+    Network,
+    Override,
+    Protocol,
+    RoutingConfig,
+    Stickiness,
+    Variant,
+)
+from ab_routing.naming import PRIORITY_MAX, PRIORITY_MIN, derived_rule_priority
+from ab_routing.validate import MISSING, Checker, ConfigError, join
+
+MIN_VARIANTS = 2
+MAX_VARIANTS = 5  # ALB's hard limit of target groups in one forward action
+MAX_WEIGHT = 999
+MAX_STICKINESS = 604800
+MAX_OVERRIDE_CIDRS = 4  # a rule has at most 5 condition values; the header value takes one
+
+DEFAULT_PORT = 8080
+DEFAULT_OVERRIDE_HEADER = "X-Model-Variant"
+
+TOP_LEVEL_KEYS = ("variants", "stickiness", "listener", "network", "overrideHeader", "overrideSourceCidrs")
+VARIANT_KEYS = (
+    "weight",
+    "port",
+    "protocol",
+    "targetType",
+    "targets",
+    "healthCheck",
+    "deregistrationDelay",
+    "slowStart",
+    "algorithm",
+    "control",
+    "rulePriority",
+)
+HEALTH_CHECK_KEYS = (
+    "enabled",
+    "path",
+    "port",
+    "protocol",
+    "matcher",
+    "interval",
+    "timeout",
+    "healthyThreshold",
+    "unhealthyThreshold",
+)
+LAMBDA_ONLY_ABSENT = ("port", "protocol", "deregistrationDelay", "slowStart", "algorithm")
+
+VARIANT_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?")
+INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+LAMBDA_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:lambda:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?"
+)
+VPC_ID = re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+SUBNET_ID = re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+HEALTH_PATH = re.compile(r"/[\x21-\x7e]{0,1023}")
+HTTP_CODE = r"(?:[2-4][0-9][0-9])"
+MATCHER = re.compile(rf"{HTTP_CODE}(?:-{HTTP_CODE}|(?:,{HTTP_CODE})*)")
+# RFC 9110 token characters, less the wildcards ALB gives meaning to
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`|~-]{1,40}")
+SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+
+
+def parse_config(raw: Mapping[str, object]) -> RoutingConfig:
+    """Validate `raw` (keys without the `ab-routing:` prefix) and build the typed config.
+
+    Raises ConfigError with every problem found; returns only when there are none.
+    """
+    check = Checker()
+    top = check.mapping(dict(raw), "", TOP_LEVEL_KEYS)
+    variants = _variants(check, top.get("variants", MISSING))
+    stickiness = _stickiness(check, top.get("stickiness", MISSING))
+    listener = _listener(check, top.get("listener", MISSING))
+    network = _network(check, top.get("network", MISSING))
+    override = _override(check, top.get("overrideHeader", MISSING), top.get("overrideSourceCidrs", MISSING))
+    if check.issues:
+        raise ConfigError(check.issues)
+    return RoutingConfig(
+        variants=tuple(sorted(variants, key=lambda v: v.name)),
+        stickiness=stickiness,
+        listener=listener,
+        network=network,
+        override=override,
+    )
+
+
+def _variants(check: Checker, value: object) -> list[Variant]:
+    if value is MISSING or value is None:
+        check.fail("variants", MISSING, f"required: a map of {MIN_VARIANTS} to {MAX_VARIANTS} variants, name -> settings")
+        return []
+    if not isinstance(value, Mapping):
+        check.fail("variants", value, "must be a map of variant name -> settings")
+        return []
+    if not MIN_VARIANTS <= len(value) <= MAX_VARIANTS:
+        check.note(
+            "variants",
+            f"got {len(value)} variant(s); an A/B test needs {MIN_VARIANTS} to {MAX_VARIANTS} "
+            f"(ALB forwards to at most {MAX_VARIANTS} target groups in one action)",
+        )
+    variants: list[Variant] = []
+    for name, settings in value.items():
+        path = join("variants", str(name))
+        if not isinstance(name, str) or not VARIANT_NAME.fullmatch(name):
+            check.note(
+                path,
+                "invalid variant name; use 1-20 lowercase letters, digits and hyphens, starting "
+                "with a letter and not ending with a hyphen (it names AWS resources and is the "
+                "override header's value)",
+            )
+            continue
+        variant = _variant(check, name, settings, path)
+        if variant is not None:
+            variants.append(variant)
+
+    if variants and len(variants) == len(value) and all(v.weight == 0 for v in variants):
+        check.note("variants", "every weight is 0; at least one variant needs a weight above 0 to receive traffic")
+    controls = [v.name for v in variants if v.control]
+    if len(controls) > 1:
+        check.note("variants", f"{len(controls)} variants have control: true ({', '.join(controls)}); at most one may")
+    by_priority: dict[int, str] = {}
+    for v in variants:
+        other = by_priority.get(v.rule_priority)
+        if other is not None:
+            check.note(
+                join(join("variants", v.name), "rulePriority"),
+                f"override rule priority {v.rule_priority} is also variant '{other}''s; set a distinct "
+                f"rulePriority ({PRIORITY_MIN}-{PRIORITY_MAX}) on one of them",
+            )
+        by_priority[v.rule_priority] = v.name
+    return variants
+
+
+def _variant(check: Checker, name: str, settings: object, path: str) -> Variant | None:
+    if not isinstance(settings, Mapping):
+        check.fail(path, settings, "must be a map of settings with at least a weight")
+        return None
+    s = check.mapping(settings, path, VARIANT_KEYS)
+    weight = check.integer(s.get("weight", MISSING), join(path, "weight"), 0, MAX_WEIGHT)
+    target_type = check.choice(s.get("targetType", MISSING), join(path, "targetType"), ("instance", "ip", "lambda"), "instance")
+    is_lambda = target_type == "lambda"
+    if is_lambda:
+        for key in LAMBDA_ONLY_ABSENT:
+            if key in s:
+                check.fail(join(path, key), s[key], "not allowed for a lambda variant (ALB invokes the function directly)")
+        port = None
+        protocol = None
+    else:
+        port = check.integer(s.get("port", MISSING), join(path, "port"), 1, 65535, DEFAULT_PORT)
+        protocol = check.choice(s.get("protocol", MISSING), join(path, "protocol"), ("HTTP", "HTTPS"), "HTTP")
+    targets = _targets(check, target_type, s.get("targets", MISSING), join(path, "targets"))
+    health_check = _health_check(check, s.get("healthCheck", MISSING), join(path, "healthCheck"), protocol, is_lambda)
+    deregistration_delay = check.integer(s.get("deregistrationDelay", MISSING), join(path, "deregistrationDelay"), 0, 3600, 60)
+    slow_start = check.integer(s.get("slowStart", MISSING), join(path, "slowStart"), 0, 900, 0)
+    if slow_start is not None and 0 < slow_start < 30:
+        check.fail(join(path, "slowStart"), s.get("slowStart"), "must be 0 (off) or from 30 to 900 seconds")
+    algorithm = check.choice(
+        s.get("algorithm", MISSING),
+        join(path, "algorithm"),
+        ("least_outstanding_requests", "round_robin", "weighted_random"),
+        "least_outstanding_requests",
+    )
+    control = check.boolean(s.get("control", MISSING), join(path, "control"), False)
+    priority = check.integer(
+        s.get("rulePriority", MISSING), join(path, "rulePriority"), PRIORITY_MIN, PRIORITY_MAX, derived_rule_priority(name)
+    )
+    if weight is None or priority is None or deregistration_delay is None or slow_start is None or port is None and not is_lambda:
+        return None
+    return Variant(
+        name=name,
+        weight=weight,
+        target_type=target_type,
+        port=port,
+        protocol=protocol,
+        targets=tuple(targets),
+        health_check=health_check,
+        deregistration_delay=deregistration_delay,
+        slow_start=slow_start,
+        algorithm=algorithm,
+        control=control,
+        rule_priority=priority,
+    )
+
+
+def _targets(check: Checker, target_type: str, value: object, path: str) -> list[str]:
+    targets = check.string_list(value, path)
+    for i, target in enumerate(targets):
+        problem = target_problem(target_type, target)
+        if problem:
+            check.fail(join(path, i), target, problem)
+    check.duplicates(targets, path)
+    if target_type == "lambda" and len(targets) > 1:
+        check.fail(path, targets, "a lambda variant takes at most one function ARN (ALB allows one function per target group)")
+    return targets
+
+
+def target_problem(target_type: str, target: str) -> str | None:
+    """Why `target` cannot be registered in a target group of `target_type` (None when it can)."""
+    if target_type == "instance":
+        if not INSTANCE_ID.fullmatch(target):
+            return "must be an EC2 instance id such as i-0123456789abcdef0 (targetType instance)"
+        return None
+    if target_type == "ip":
+        try:
+            address = ipaddress.ip_address(target)
+        except ValueError:
+            return "must be an IPv4 address such as 10.0.1.15 (targetType ip)"
+        if isinstance(address, ipaddress.IPv6Address):
+            return "must be an IPv4 address; IPv6 targets are not supported yet"
+        if not (address.is_private or address in SHARED_ADDRESS_SPACE) or address.is_loopback or address.is_link_local:
+            return "must be a private address (RFC 1918 or 100.64.0.0/10); ALB cannot target public IPs"
+        return None
+    if not LAMBDA_ARN.fullmatch(target):
+        return "must be a Lambda function ARN such as arn:aws:lambda:us-east-1:123456789012:function:my-model (targetType lambda)"
+    return None
+
+
+def _health_check(
+    check: Checker, value: object, path: str, variant_protocol: str | None, is_lambda: bool
+) -> HealthCheck:
+    given = value is not MISSING and value is not None
+    h = check.mapping(value, path, HEALTH_CHECK_KEYS)
+    if is_lambda:
+        for key in ("port", "protocol"):
+            if key in h:
+                check.fail(join(path, key), h[key], "not allowed for a lambda variant")
+    enabled = check.boolean(h.get("enabled", MISSING), join(path, "enabled"), given or not is_lambda)
+    default_interval, default_timeout = (35, 30) if is_lambda else (15, 5)
+    interval = check.integer(h.get("interval", MISSING), join(path, "interval"), 5, 300, default_interval)
+    timeout = check.integer(h.get("timeout", MISSING), join(path, "timeout"), 2, 120, default_timeout)
+    if interval is not None and timeout is not None and timeout >= interval:
+        check.note(
+            join(path, "timeout"),
+            f"got {timeout}; must be less than interval ({interval}), so a check ends before the next begins",
+        )
+    port_value = h.get("port", MISSING)
+    port = "traffic-port"
+    if port_value is not MISSING and port_value != "traffic-port":
+        number = check.integer(port_value, join(path, "port"), 1, 65535, 0)
+        port = str(number) if number else port
+    path_allowed = "must start with '/' and have 1-1024 printable characters without spaces"
+    return HealthCheck(
+        enabled=enabled,
+        path=check.string(h.get("path", MISSING), join(path, "path"), HEALTH_PATH, path_allowed, "/ping") or "/ping",
+        port=port,
+        protocol=check.choice(h.get("protocol", MISSING), join(path, "protocol"), ("HTTP", "HTTPS"), _protocol(variant_protocol)),
+        matcher=check.string(
+            h.get("matcher", MISSING),
+            join(path, "matcher"),
+            MATCHER,
+            "must be HTTP codes from 200 to 499 as '200', '200,202' or '200-299'",
+            "200",
+        )
+        or "200",
+        interval=interval or default_interval,
+        timeout=timeout or default_timeout,
+        healthy_threshold=check.integer(h.get("healthyThreshold", MISSING), join(path, "healthyThreshold"), 2, 10, 3) or 3,
+        unhealthy_threshold=check.integer(h.get("unhealthyThreshold", MISSING), join(path, "unhealthyThreshold"), 2, 10, 3)
+        or 3,
+    )
+
+
+def _protocol(value: str | None) -> Protocol:
+    return "HTTPS" if value == "HTTPS" else "HTTP"
+
+
+def _stickiness(check: Checker, value: object) -> Stickiness:
+    s = check.mapping(value, "stickiness", ("enabled", "duration"))
+    return Stickiness(
+        enabled=check.boolean(s.get("enabled", MISSING), "stickiness.enabled", True),
+        duration=check.integer(s.get("duration", MISSING), "stickiness.duration", 1, MAX_STICKINESS, 3600) or 3600,
+    )
+
+
+def _listener(check: Checker, value: object) -> ListenerSettings:
+    s = check.mapping(value, "listener", ("port", "protocol", "allowedCidrs"))
+    cidrs = check.cidrs(s.get("allowedCidrs", MISSING), "listener.allowedCidrs", ("0.0.0.0/0",))
+    if s.get("allowedCidrs", MISSING) is not MISSING and not cidrs and not check.issues:
+        check.note("listener.allowedCidrs", "is empty; list at least one CIDR (0.0.0.0/0 admits everyone)")
+    return ListenerSettings(
+        port=check.integer(s.get("port", MISSING), "listener.port", 1, 65535, 80) or 80,
+        protocol=check.choice(s.get("protocol", MISSING), "listener.protocol", ("HTTP",), "HTTP"),
+        allowed_cidrs=tuple(cidrs),
+    )
+
+
+def _network(check: Checker, value: object) -> Network | None:
+    if value is MISSING or value is None:
+        return None
+    s = check.mapping(value, "network", ("vpcId", "subnetIds"))
+    if not s and isinstance(value, Mapping):
+        check.note("network", "is empty; give vpcId and subnetIds, or leave network out to use the default VPC")
+        return None
+    vpc_id = check.string(
+        s.get("vpcId", MISSING), "network.vpcId", VPC_ID, "must be a VPC id such as vpc-0abc1234 (required with subnetIds)", None
+    )
+    subnets = check.string_list(s.get("subnetIds", MISSING), "network.subnetIds")
+    for i, subnet in enumerate(subnets):
+        if not SUBNET_ID.fullmatch(subnet):
+            check.fail(join("network.subnetIds", i), subnet, "must be a subnet id such as subnet-0aaa1111")
+    check.duplicates(subnets, "network.subnetIds")
+    if len(set(subnets)) < 2:
+        check.fail(
+            "network.subnetIds",
+            s.get("subnetIds", MISSING),
+            "an ALB needs at least two subnets, in different Availability Zones",
+        )
+    return Network(vpc_id=vpc_id or "", subnet_ids=tuple(subnets))
+
+
+def _override(check: Checker, header_value: object, cidrs_value: object) -> Override:
+    header: str | None = DEFAULT_OVERRIDE_HEADER
+    if header_value is not MISSING:
+        if header_value == "" or header_value is None:
+            header = None
+        elif isinstance(header_value, str) and HEADER_NAME.fullmatch(header_value) and header_value.lower() != "host":
+            header = header_value
+        else:
+            check.fail(
+                "overrideHeader",
+                header_value,
+                "must be an HTTP header name of 1-40 letters, digits or !#$%&'+.^_`|~- (no wildcards, "
+                "not Host), or \"\" to turn the override off",
+            )
+    cidrs = check.cidrs(cidrs_value, "overrideSourceCidrs")
+    if len(cidrs) > MAX_OVERRIDE_CIDRS:
+        check.note(
+            "overrideSourceCidrs",
+            f"got {len(cidrs)} CIDRs; at most {MAX_OVERRIDE_CIDRS} (a listener rule has at most 5 condition "
+            "values and the header value takes one)",
+        )
+    if header is None and cidrs:
+        check.note("overrideSourceCidrs", "has no effect while overrideHeader is \"\" (override off); remove one of them")
+    return Override(header=header, source_cidrs=tuple(cidrs))

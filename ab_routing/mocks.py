@@ -1,0 +1,253 @@
+"""Pulumi mocks that stand in for AWS, for the offline plan and the tests.
+
+Custom resources get deterministic placeholder ids and ARNs derived from their type and name, so
+the same config always yields the same plan. awsx components are remote: under mocks their
+children are never created, so for `awsx:lb:ApplicationLoadBalancer` we register stand-ins for
+the load balancer, listeners and default target group awsx creates at deploy time, and return
+resource references to them; code that reads `alb.listeners` or `alb.load_balancer` then runs.
+Those stand-ins are listed apart (`awsx_children`), never mixed with the program's registrations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT = "123456789012"
+RESOURCE_REF = "4dabf18193072939515e22adb298388d"
+RESOURCE_REF_VALUE = "5cf8f73096256a8f31e491e813e4eb8e"
+SECRET = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PLACEHOLDER_VPC_ID = "vpc-0000000000000000a"
+PLACEHOLDER_VPC_CIDR = "10.0.0.0/16"
+PLACEHOLDER_SUBNETS = ("subnet-0000000000000000a", "subnet-0000000000000000b")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One RegisterResource call, as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AwsxChild:
+    """A resource an awsx component creates at deploy time (modeled here, not registered)."""
+
+    component: str
+    urn: str
+    type: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A data-source invoke and the placeholder answer it got offline."""
+
+    token: str
+    args: dict[str, Any]
+    result: dict[str, Any]
+
+
+@dataclass
+class Recording:
+    registrations: list[Registration] = field(default_factory=list)
+    awsx_children: list[AwsxChild] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+
+
+def _hex(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def plain(value: Any) -> Any:
+    """Wire values (protobuf Struct as dict) -> plain JSON: integral floats back to ints, resource
+    references as {"$ref": urn}, secrets as {"$secret": value}, unknowns as "<computed>"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        sig = value.get(RESOURCE_REF)
+        if sig == RESOURCE_REF_VALUE:
+            return {"$ref": value.get("urn")}
+        if sig == SECRET:
+            return {"$secret": plain(value.get("value"))}
+        return {k: plain(v) for k, v in value.items()}
+    if value == UNKNOWN:
+        return "<computed>"
+    return value
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    """Answers registrations and invokes with deterministic placeholders for one region."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+        self.monitor: RecordingMonitor | None = None
+        self.recording = Recording()
+        self._lock = threading.Lock()
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "awsx:lb:ApplicationLoadBalancer":
+            return f"{args.name}-component", self._application_load_balancer(args)
+        if args.typ == "awsx:lb:TargetGroupAttachment":
+            self._target_group_attachment(args)
+            return f"{args.name}-component", {}
+        if not args.custom:
+            return None, {}
+        resource_id, computed = self.placeholder(args.typ, args.name, args.inputs)
+        return resource_id, {**args.inputs, **computed}
+
+    def placeholder(self, typ: str, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Id and computed outputs that AWS would assign, derived from type and name."""
+        h = _hex(typ, name)
+        prefix = f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}"
+        physical = f"{name[:24]}-{h[:7]}"
+        if typ == "aws:lb/targetGroup:TargetGroup":
+            suffix = f"targetgroup/{physical}/{h}"
+            return f"{prefix}:{suffix}", {"arn": f"{prefix}:{suffix}", "arnSuffix": suffix, "name": physical}
+        if typ == "aws:lb/loadBalancer:LoadBalancer":
+            suffix = f"app/{physical}/{h}"
+            return f"{prefix}:loadbalancer/{suffix}", {
+                "arn": f"{prefix}:loadbalancer/{suffix}",
+                "arnSuffix": suffix,
+                "name": physical,
+                "dnsName": f"{physical}-{int(h[:8], 16) % 10**10}.{self.region}.elb.amazonaws.com",
+                "zoneId": "Z35SXDOTRQ7X7K",
+            }
+        if typ == "aws:lb/listener:Listener":
+            arn = f"{prefix}:listener/app/{name}/{h}/{_hex(name, 'listener')}"
+            return arn, {"arn": arn}
+        if typ == "aws:lb/listenerRule:ListenerRule":
+            arn = f"{prefix}:listener-rule/app/{name}/{h}"
+            return arn, {"arn": arn}
+        if typ == "aws:ec2/securityGroup:SecurityGroup":
+            sg = f"sg-{h[:17]}"
+            return sg, {"arn": f"arn:aws:ec2:{self.region}:{ACCOUNT}:security-group/{sg}"}
+        if typ.startswith("aws:vpc/securityGroup"):
+            return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
+        return f"{name}-{h[:8]}", {}
+
+    def _application_load_balancer(self, args: MockResourceArgs) -> dict[str, Any]:
+        inputs = args.inputs
+        load_balancer = self._child(args, "aws:lb/loadBalancer:LoadBalancer", args.name, "load balancer", inputs)
+        target_group = self._child(
+            args,
+            "aws:lb/targetGroup:TargetGroup",
+            args.name,
+            "default target group awsx always creates; nothing forwards to it",
+            inputs.get("defaultTargetGroup") or {},
+        )
+        listeners = [
+            self._child(
+                args,
+                "aws:lb/listener:Listener",
+                f"{args.name}-{i}",
+                f"listener {listener.get('protocol', '')} {listener.get('port', '')}".strip(),
+                {**listener, "loadBalancerArn": load_balancer["urn"]},
+            )
+            for i, listener in enumerate(inputs.get("listeners") or [])
+        ]
+        return {
+            "loadBalancer": load_balancer,
+            "defaultTargetGroup": target_group,
+            "listeners": listeners,
+            "vpcId": PLACEHOLDER_VPC_ID,
+        }
+
+    def _target_group_attachment(self, args: MockResourceArgs) -> None:
+        if args.inputs.get("lambdaArn"):
+            self._child(args, "aws:lambda/permission:Permission", args.name, "lets ALB invoke the function", {})
+        self._child(args, "aws:lb/targetGroupAttachment:TargetGroupAttachment", args.name, "target registration", {})
+
+    def _child(self, args: MockResourceArgs, typ: str, name: str, role: str, state: Mapping[str, Any]) -> dict[str, Any]:
+        """Register a stand-in for an awsx child under the component and return a reference to it."""
+        monitor = self.monitor
+        assert monitor is not None, "PlaceholderMocks must be installed with install_mocks()"
+        component = monitor.current_urn()
+        urn = monitor.make_urn(component, typ, name)
+        resource_id, computed = self.placeholder(typ, name, state)
+        monitor.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, {**state, **computed})
+        with self._lock:
+            self.recording.awsx_children.append(AwsxChild(component, urn, typ, name, role))
+        return {RESOURCE_REF: RESOURCE_REF_VALUE, "urn": urn, "id": resource_id}
+
+    # -- invokes ------------------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        result: dict[str, Any]
+        if args.token == "aws:ec2/getVpc:getVpc":
+            result = {"id": args.args.get("id") or PLACEHOLDER_VPC_ID, "cidrBlock": PLACEHOLDER_VPC_CIDR}
+        elif args.token == "aws:ec2/getSubnets:getSubnets":
+            result = {"id": self.region, "ids": list(PLACEHOLDER_SUBNETS)}
+        else:
+            result = {}
+        with self._lock:
+            self.recording.lookups.append(Lookup(args.token, plain(dict(args.args)), result))
+        return result
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also recording each registration with its parent and wire inputs."""
+
+    def __init__(self, mocks: PlaceholderMocks) -> None:
+        super().__init__(mocks)
+        self._mocks = mocks
+        self._current = threading.local()
+        mocks.monitor = self
+
+    def current_urn(self) -> str:
+        return str(getattr(self._current, "urn", ""))
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Like MockMonitor.RegisterResource, but inputs reach the mocks as plain JSON (resource
+        references as {"$ref": urn}). The SDK's version rehydrates references on the monitor's
+        thread, whose event loop is not the program's, and the run then fails."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = plain(json_format.MessageToDict(request.object))
+        registration = Registration(urn, request.type, request.name, request.parent or None, bool(request.custom), inputs)
+        with self._mocks._lock:
+            self._mocks.recording.registrations.append(registration)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        self._current.urn = urn
+        args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=bool(request.custom),
+        )
+        resource_id, state = self._mocks.new_resource(args)
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)
+
+
+def install_mocks(project: str, stack: str, region: str = "us-east-1") -> PlaceholderMocks:
+    """Point the Pulumi SDK at fresh mocks (a new root stack too) and return them."""
+    mocks = PlaceholderMocks(region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    return mocks

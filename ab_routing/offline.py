@@ -1,0 +1,53 @@
+"""Run the real Pulumi program under mocks and collect what it registers and exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ab_routing.mocks import Recording, install_mocks, plain
+from ab_routing.program import main
+
+
+@dataclass(frozen=True)
+class OfflineRun:
+    project: str
+    stack: str
+    recording: Recording
+    outputs: dict[str, Any]
+
+
+def config_strings(config: Mapping[str, object]) -> dict[str, str]:
+    """Stack config as the engine hands it to a program: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def run_offline(
+    config: Mapping[str, object],
+    project: str = "ab-routing",
+    stack: str = "dev",
+    program: Callable[[], None] = main,
+) -> OfflineRun:
+    """Run `program` with `config` (full keys such as `ab-routing:variants`) against placeholder
+    mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate."""
+    region = str(config.get("aws:region") or "us-east-1")
+    pulumi.runtime.set_all_config(config_strings(config))
+    mocks = install_mocks(project, stack, region)
+    outputs: dict[str, Any] = {}
+
+    async def body() -> None:
+        program()
+        root = settings.get_root_resource()
+        exported = getattr(root, "outputs", {})
+        resolved = await pulumi.Output.from_input(exported).future()
+        outputs.update(plain(resolved or {}))
+
+    _sync_await(run_pulumi_func(body))
+    return OfflineRun(project, stack, mocks.recording, outputs)

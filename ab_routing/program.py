@@ -1,0 +1,83 @@
+"""The Pulumi program: read config once at the boundary, build the component, export outputs.
+
+`main()` is what `pulumi up` runs (through the project's `__main__.py`) and what the offline plan
+and the tests run under mocks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from ab_routing import routing
+from ab_routing.config import parse_config
+from ab_routing.model import RoutingConfig
+from ab_routing.naming import COMPONENT_NAME
+from ab_routing.stack import AbRouting
+from ab_routing.validate import ConfigError
+
+NAMESPACE = "ab-routing"
+
+
+def raw_config_from_engine() -> dict[str, object]:
+    """Every `ab-routing:` key the engine passed to this program, structured values decoded.
+
+    Read as a whole (not key by key) so a misspelt key is reported instead of silently ignored.
+    """
+    values: dict[str, object] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {key[len(prefix) :]: decode(value) for key, value in values.items() if key.startswith(prefix)}
+
+
+def decode(value: object) -> object:
+    """Pulumi hands structured config over as JSON text; scalars stay as the strings they are."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def load_config() -> RoutingConfig:
+    """The validated config, or a clean Pulumi error (no traceback) listing every problem."""
+    try:
+        return parse_config(raw_config_from_engine())
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, object]:
+    """The stack outputs other tools read; the names are an interface, keep them."""
+    share = routing.shares({v.name: v.weight for v in config.variants})
+    port = config.listener.port
+    scheme = config.listener.protocol.lower()
+    default_port = 443 if scheme == "https" else 80
+    suffix = "" if port == default_port else f":{port}"
+    return {
+        "url": pulumi.Output.concat(f"{scheme}://", component.dns_name, suffix),
+        "dnsName": component.dns_name,
+        "loadBalancerArn": component.load_balancer_arn,
+        "loadBalancerArnSuffix": component.load_balancer_arn_suffix,
+        "listenerArn": component.listener_arn,
+        "variants": {
+            v.name: {
+                "targetGroupArn": component.target_groups[v.name].arn,
+                "targetGroupArnSuffix": component.target_groups[v.name].arn_suffix,
+                "weight": v.weight,
+                "share": share[v.name],
+            }
+            for v in config.variants
+        },
+    }
+
+
+def main() -> None:
+    config = load_config()
+    tags = {"ab-routing:stack": pulumi.get_stack()}
+    component = AbRouting(COMPONENT_NAME, config, tags=tags)
+    for name, value in stack_outputs(component, config).items():
+        pulumi.export(name, value)

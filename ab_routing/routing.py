@@ -1,0 +1,132 @@
+"""Pure functions that turn the typed config into pulumi-aws argument objects.
+
+Nothing here registers a resource, so tests call these directly, without mocks. The component in
+`ab_routing.stack` passes their results to resource constructors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import pulumi
+import pulumi_aws as aws
+
+from ab_routing.model import HealthCheck, Override, Stickiness, Variant
+
+SHARE_DECIMALS = 2
+"""Shares are percentages rounded half-up to this many decimals, so they may not sum to exactly 100."""
+
+
+def shares(weights: Mapping[str, int]) -> dict[str, float]:
+    """Each variant's share of traffic in percent: 100 * weight / sum of weights, rounded half-up.
+
+    All-zero weights (rejected by config validation) give every variant 0.
+    """
+    total = sum(weights.values())
+    quantum = Decimal(1).scaleb(-SHARE_DECIMALS)
+    return {
+        name: float((Decimal(100 * w) / Decimal(total)).quantize(quantum, ROUND_HALF_UP)) if total else 0.0
+        for name, w in weights.items()
+    }
+
+
+def forward_action(
+    variants: Sequence[Variant],
+    target_group_arns: Mapping[str, pulumi.Input[str]],
+    stickiness: Stickiness,
+) -> aws.lb.ListenerDefaultActionArgs:
+    """The listener's default action: a weighted forward over every variant, in name order.
+
+    This is the only place a weight reaches a resource, so a weight change updates the listener
+    and nothing else. Stickiness carries its duration even when disabled (AWS requires 1-604800).
+    """
+    return aws.lb.ListenerDefaultActionArgs(
+        type="forward",
+        forward=aws.lb.ListenerDefaultActionForwardArgs(
+            target_groups=[
+                aws.lb.ListenerDefaultActionForwardTargetGroupArgs(arn=target_group_arns[v.name], weight=v.weight)
+                for v in sorted(variants, key=lambda v: v.name)
+            ],
+            stickiness=aws.lb.ListenerDefaultActionForwardStickinessArgs(
+                enabled=stickiness.enabled, duration=stickiness.duration
+            ),
+        ),
+    )
+
+
+def health_check_args(health_check: HealthCheck, is_lambda: bool) -> aws.lb.TargetGroupHealthCheckArgs:
+    """A target group's health check; a lambda group takes no port or protocol."""
+    if not health_check.enabled:
+        return aws.lb.TargetGroupHealthCheckArgs(enabled=False)
+    return aws.lb.TargetGroupHealthCheckArgs(
+        enabled=True,
+        path=health_check.path,
+        matcher=health_check.matcher,
+        interval=health_check.interval,
+        timeout=health_check.timeout,
+        healthy_threshold=health_check.healthy_threshold,
+        unhealthy_threshold=health_check.unhealthy_threshold,
+        port=None if is_lambda else health_check.port,
+        protocol=None if is_lambda else health_check.protocol,
+    )
+
+
+def target_group_args(variant: Variant, vpc_id: pulumi.Input[str], tags: Mapping[str, str]) -> aws.lb.TargetGroupArgs:
+    """A variant's target group. No `name`: Pulumi auto-names it, so a replacement can create the
+    new group before deleting the old one (a fixed name fails with ResourceInUse). No weight either.
+    """
+    is_lambda = variant.target_type == "lambda"
+    common = {
+        "target_type": variant.target_type,
+        "health_check": health_check_args(variant.health_check, is_lambda),
+        "tags": {**tags, "ab-routing:variant": variant.name},
+    }
+    if is_lambda:
+        return aws.lb.TargetGroupArgs(**common)
+    return aws.lb.TargetGroupArgs(
+        **common,
+        port=variant.port,
+        protocol=variant.protocol,
+        vpc_id=vpc_id,
+        deregistration_delay=variant.deregistration_delay,
+        slow_start=variant.slow_start,
+        load_balancing_algorithm_type=variant.algorithm,
+    )
+
+
+def override_conditions(variant: Variant, override: Override) -> list[aws.lb.ListenerRuleConditionArgs]:
+    """Conditions of the rule that forces `variant`: the header equals its name, and optionally the
+    request comes from one of the allowed source CIDRs. Requires `override.header`.
+    """
+    assert override.header is not None, "override rules exist only while the header is on"
+    conditions = [
+        aws.lb.ListenerRuleConditionArgs(
+            http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                http_header_name=override.header, values=[variant.name]
+            )
+        )
+    ]
+    if override.source_cidrs:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(
+                source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(override.source_cidrs))
+            )
+        )
+    return conditions
+
+
+def override_action(target_group_arn: pulumi.Input[str]) -> aws.lb.ListenerRuleActionArgs:
+    return aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group_arn)
+
+
+def variant_ports(variants: Sequence[Variant]) -> list[int]:
+    """Distinct ports the ALB must reach (traffic and health-check ports), ascending."""
+    ports: set[int] = set()
+    for v in variants:
+        if v.port is None:
+            continue
+        ports.add(v.port)
+        if v.health_check.enabled and v.health_check.port != "traffic-port":
+            ports.add(int(v.health_check.port))
+    return sorted(ports)
