@@ -10,8 +10,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from typing import cast
 
 from ab_routing.model import (
+    Algorithm,
     HealthCheck,
     ListenerSettings,
     Network,
@@ -19,6 +21,7 @@ from ab_routing.model import (
     Protocol,
     RoutingConfig,
     Stickiness,
+    TargetType,
     Variant,
 )
 from ab_routing.naming import PRIORITY_MAX, PRIORITY_MIN, derived_rule_priority
@@ -150,7 +153,9 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
         return None
     s = check.mapping(settings, path, VARIANT_KEYS)
     weight = check.integer(s.get("weight", MISSING), join(path, "weight"), 0, MAX_WEIGHT)
-    target_type = check.choice(s.get("targetType", MISSING), join(path, "targetType"), ("instance", "ip", "lambda"), "instance")
+    target_type = cast(
+        TargetType, check.choice(s.get("targetType", MISSING), join(path, "targetType"), ("instance", "ip", "lambda"), "instance")
+    )
     is_lambda = target_type == "lambda"
     if is_lambda:
         for key in LAMBDA_ONLY_ABSENT:
@@ -160,24 +165,29 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
         protocol = None
     else:
         port = check.integer(s.get("port", MISSING), join(path, "port"), 1, 65535, DEFAULT_PORT)
-        protocol = check.choice(s.get("protocol", MISSING), join(path, "protocol"), ("HTTP", "HTTPS"), "HTTP")
+        protocol = cast(Protocol, check.choice(s.get("protocol", MISSING), join(path, "protocol"), ("HTTP", "HTTPS"), "HTTP"))
     targets = _targets(check, target_type, s.get("targets", MISSING), join(path, "targets"))
     health_check = _health_check(check, s.get("healthCheck", MISSING), join(path, "healthCheck"), protocol, is_lambda)
     deregistration_delay = check.integer(s.get("deregistrationDelay", MISSING), join(path, "deregistrationDelay"), 0, 3600, 60)
     slow_start = check.integer(s.get("slowStart", MISSING), join(path, "slowStart"), 0, 900, 0)
     if slow_start is not None and 0 < slow_start < 30:
         check.fail(join(path, "slowStart"), s.get("slowStart"), "must be 0 (off) or from 30 to 900 seconds")
-    algorithm = check.choice(
-        s.get("algorithm", MISSING),
-        join(path, "algorithm"),
-        ("least_outstanding_requests", "round_robin", "weighted_random"),
-        "least_outstanding_requests",
+    algorithm = cast(
+        Algorithm,
+        check.choice(
+            s.get("algorithm", MISSING),
+            join(path, "algorithm"),
+            ("least_outstanding_requests", "round_robin", "weighted_random"),
+            "least_outstanding_requests",
+        ),
     )
     control = check.boolean(s.get("control", MISSING), join(path, "control"), False)
     priority = check.integer(
         s.get("rulePriority", MISSING), join(path, "rulePriority"), PRIORITY_MIN, PRIORITY_MAX, derived_rule_priority(name)
     )
-    if weight is None or priority is None or deregistration_delay is None or slow_start is None or port is None and not is_lambda:
+    if weight is None or priority is None or deregistration_delay is None or slow_start is None:
+        return None  # already reported
+    if port is None and not is_lambda:
         return None
     return Variant(
         name=name,

@@ -135,7 +135,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "zoneId": "Z35SXDOTRQ7X7K",
             }
         if typ == "aws:lb/listener:Listener":
-            arn = f"{prefix}:listener/app/{name}/{h}/{_hex(name, 'listener')}"
+            load_balancer = str(inputs.get("loadBalancerArn", f"loadbalancer/app/{name}/{h}"))
+            arn = f"{prefix}:listener/{load_balancer.split('loadbalancer/', 1)[-1]}/{h}"
             return arn, {"arn": arn}
         if typ == "aws:lb/listenerRule:ListenerRule":
             arn = f"{prefix}:listener-rule/app/{name}/{h}"
@@ -163,7 +164,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "aws:lb/listener:Listener",
                 f"{args.name}-{i}",
                 f"listener {listener.get('protocol', '')} {listener.get('port', '')}".strip(),
-                {**listener, "loadBalancerArn": load_balancer["urn"]},
+                {**listener, "loadBalancerArn": load_balancer["id"]},
             )
             for i, listener in enumerate(inputs.get("listeners") or [])
         ]
@@ -193,7 +194,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
     # -- invokes ------------------------------------------------------------------------------
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         result: dict[str, Any]
         if args.token == "aws:ec2/getVpc:getVpc":
             result = {"id": args.args.get("id") or PLACEHOLDER_VPC_ID, "cidrBlock": PLACEHOLDER_VPC_CIDR}
@@ -203,7 +204,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             result = {}
         with self._lock:
             self.recording.lookups.append(Lookup(args.token, plain(dict(args.args)), result))
-        return result
+        return result, []
 
 
 class RecordingMonitor(MockMonitor):
@@ -240,7 +241,7 @@ class RecordingMonitor(MockMonitor):
         )
         resource_id, state = self._mocks.new_resource(args)
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)
 
 

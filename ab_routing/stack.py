@@ -7,7 +7,7 @@ pure functions in `ab_routing.routing`. No resource is created inside an `apply`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -55,7 +55,7 @@ class AbRouting(pulumi.ComponentResource):
         self.dns_name = load_balancer.apply(lambda lb: lb.dns_name)
         self.load_balancer_arn = load_balancer.apply(lambda lb: lb.arn)
         self.load_balancer_arn_suffix = load_balancer.apply(lambda lb: lb.arn_suffix)
-        self.listener_arn = self.alb.listeners.apply(lambda listeners: listeners[0].arn)
+        self.listener_arn = self.alb.listeners.apply(_first_listener_arn)
         if config.override.header is not None:
             for variant in config.variants:
                 self._create_override_rule(variant)
@@ -78,13 +78,13 @@ class AbRouting(pulumi.ComponentResource):
             vpc = aws.ec2.get_vpc_output(id=network.vpc_id, opts=invoke)
             return pulumi.Output.from_input(network.vpc_id), pulumi.Output.from_input(list(network.subnet_ids)), vpc.cidr_block
         vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
-        subnets = aws.ec2.get_subnets_output(
-            filters=[
-                aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id]),
+        filters = vpc.id.apply(
+            lambda vpc_id: [
+                aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id]),
                 aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
-            ],
-            opts=invoke,
+            ]
         )
+        subnets = aws.ec2.get_subnets_output(filters=filters, opts=invoke)
         return vpc.id, subnets.ids, vpc.cidr_block
 
     # -- security group -----------------------------------------------------------------------
@@ -198,3 +198,10 @@ class AbRouting(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child,
         )
+
+
+def _first_listener_arn(listeners: Sequence[aws.lb.Listener] | None) -> pulumi.Output[str]:
+    """The weighted-forward listener is the first one passed to awsx (awsx names it `<name>-0`)."""
+    if not listeners:
+        raise ValueError("awsx ApplicationLoadBalancer returned no listeners")
+    return listeners[0].arn

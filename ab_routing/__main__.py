@@ -1,0 +1,52 @@
+"""Command line: `python -m ab_routing plan [--stack dev] [--json] [--dir .]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ab_routing.stackfiles import StackFileError, read_stack
+from ab_routing.validate import ConfigError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ab_routing", description="A/B routing for ML model variants behind an ALB.")
+    sub = p.add_subparsers(dest="command", required=True)
+    plan = sub.add_parser("plan", help="validate a stack's config and show what `pulumi up` would register, offline")
+    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    plan.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    plan.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
+    return p
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from ab_routing.plan import build_plan, render_json, render_text
+
+    try:
+        files = read_stack(args.dir, args.stack)
+        document = build_plan(files)
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except ConfigError as error:
+        print(f"Pulumi.{args.stack}.yaml: {error.render()}", file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(render_json(document) if args.json else render_text(document))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "plan":
+        return run_plan(args)
+    return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Shared helpers: a valid base config and a way to run the program under mocks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ab_routing.mocks import Registration
+from ab_routing.offline import OfflineRun, run_offline
+
+INSTANCE_A = "i-0123456789abcdef0"
+INSTANCE_B = "i-0fedcba9876543210"
+INSTANCE_C = "i-0aaaaaaaaaaaaaaa1"
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fraud-model-v3"
+
+
+def base_variants() -> dict[str, Any]:
+    return {
+        "champion": {
+            "weight": 90,
+            "port": 8080,
+            "targets": [INSTANCE_A, INSTANCE_B],
+            "healthCheck": {"path": "/ping", "matcher": "200", "interval": 15, "timeout": 5},
+            "control": True,
+        },
+        "challenger": {"weight": 10, "port": 8080, "targets": [INSTANCE_C]},
+    }
+
+
+def base_raw() -> dict[str, Any]:
+    """Raw `ab-routing:` config (keys without the namespace) that is valid."""
+    return {
+        "variants": base_variants(),
+        "stickiness": {"enabled": True, "duration": 3600},
+        "listener": {"port": 80, "protocol": "HTTP", "allowedCidrs": ["0.0.0.0/0"]},
+        "network": {"vpcId": "vpc-0abc1234", "subnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"]},
+    }
+
+
+def stack_config(raw: dict[str, Any] | None = None, region: str = "us-east-1") -> dict[str, Any]:
+    raw = base_raw() if raw is None else raw
+    return {"aws:region": region, **{f"ab-routing:{k}": copy.deepcopy(v) for k, v in raw.items()}}
+
+
+def run(raw: dict[str, Any] | None = None) -> OfflineRun:
+    return run_offline(stack_config(raw))
+
+
+def by_type(result: OfflineRun, typ: str) -> dict[str, Registration]:
+    return {r.name: r for r in result.recording.registrations if r.type == typ}
+
+
+def one(result: OfflineRun, typ: str) -> Registration:
+    found = list(by_type(result, typ).values())
+    assert len(found) == 1, f"expected one {typ}, got {[r.urn for r in found]}"
+    return found[0]
+
+
+def registrations(result: OfflineRun) -> dict[str, dict[str, Any]]:
+    """URN -> inputs, for comparing two runs."""
+    return {r.urn: r.inputs for r in result.recording.registrations}
+
+
+ALB = "awsx:lb:ApplicationLoadBalancer"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+RULE = "aws:lb/listenerRule:ListenerRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+AWSX_ATTACHMENT = "awsx:lb:TargetGroupAttachment"
+AWS_ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment"

@@ -1,0 +1,124 @@
+"""`python -m ab_routing plan`: text, JSON, determinism and bad input, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def plan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ab_routing", "plan", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture(scope="module")
+def dev_json() -> dict:
+    result = plan("--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_json_has_the_documented_shape(dev_json: dict) -> None:
+    assert dev_json["stack"] == "dev"
+    shares = [(v["name"], v["weight"], v["share"]) for v in dev_json["variants"]]
+    assert shares == [("challenger", 10, 10.0), ("champion", 90, 90.0)]
+    for resource in dev_json["resources"]:
+        assert set(resource) == {"urn", "type", "name", "parent", "inputs"}
+    types = [r["type"] for r in dev_json["resources"]]
+    assert types[0] == "pulumi:pulumi:Stack"
+    assert types.count("aws:lb/targetGroup:TargetGroup") == 2
+    assert types.count("awsx:lb:ApplicationLoadBalancer") == 1
+
+
+def test_resources_come_parents_first_and_inputs_are_camel_case(dev_json: dict) -> None:
+    seen: set[str] = set()
+    for resource in dev_json["resources"]:
+        assert resource["parent"] is None or resource["parent"] in seen, resource["urn"]
+        seen.add(resource["urn"])
+    alb = next(r for r in dev_json["resources"] if r["type"] == "awsx:lb:ApplicationLoadBalancer")
+    assert "defaultActions" in alb["inputs"]["listeners"][0]
+    assert alb["inputs"]["listeners"][0]["defaultActions"][0]["forward"]["stickiness"] == {"duration": 3600, "enabled": True}
+
+
+def test_awsx_children_are_listed_apart_including_the_default_target_group(dev_json: dict) -> None:
+    urns = {r["urn"] for r in dev_json["resources"]}
+    children = dev_json["awsxChildren"]
+    assert children and not urns & {c["urn"] for c in children}
+    default = [c for c in children if c["type"] == "aws:lb/targetGroup:TargetGroup"]
+    assert len(default) == 1 and "nothing forwards to it" in default[0]["role"]
+
+
+def test_same_config_gives_the_same_bytes() -> None:
+    first, second = plan("--json"), plan("--json")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    assert plan().stdout == plan().stdout
+
+
+def test_text_plan_shows_variants_table_and_resource_tree() -> None:
+    result = plan()
+    assert result.returncode == 0 and result.stderr == ""
+    out = result.stdout
+    assert "nothing was deployed" in out
+    header = next(line for line in out.splitlines() if "VARIANT" in line)
+    assert all(col in header for col in ("WEIGHT", "SHARE", "PORT", "TARGETS", "HEALTH CHECK"))
+    assert any(line.split()[:4] == ["champion", "yes", "90", "90.00%"] for line in out.splitlines())
+    assert "└─ ab-routing:index:AbRouting  ab-routing" in out
+    assert "default target group awsx always creates" in out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    return tmp_path
+
+
+def write_stack(project: Path, name: str, config: dict) -> None:
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+
+
+def test_invalid_config_lists_every_error_on_stderr_and_exits_2(project: Path) -> None:
+    write_stack(
+        project,
+        "bad",
+        {
+            "ab-routing:variants": {"a": {"weight": 1000}, "b": {"wieght": 1}},
+            "ab-routing:stickiness": {"duration": 0},
+        },
+    )
+    result = plan("--stack", "bad", "--dir", str(project))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert "variants.a.weight: got 1000; must be an integer from 0 to 999" in result.stderr
+    assert "variants.b.wieght: unknown key; did you mean 'weight'?" in result.stderr
+    assert "variants.b.weight: missing" in result.stderr
+    assert "stickiness.duration: got 0" in result.stderr
+
+
+def test_missing_stack_file_is_a_clear_error(project: Path) -> None:
+    result = plan("--stack", "nope", "--dir", str(project))
+    assert result.returncode == 2
+    assert "Pulumi.nope.yaml not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keys_without_namespace_belong_to_the_project(project: Path) -> None:
+    write_stack(project, "short", {"variants": {"a": {"weight": 1}, "b": {"weight": 3}}})
+    result = plan("--stack", "short", "--dir", str(project), "--json")
+    assert result.returncode == 0, result.stderr
+    assert [v["share"] for v in json.loads(result.stdout)["variants"]] == [25.0, 75.0]
