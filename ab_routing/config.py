@@ -12,10 +12,14 @@ import re
 from collections.abc import Mapping
 from typing import cast
 
+from ab_routing.access_logs import known_region
 from ab_routing.model import (
+    AccessLogs,
     Algorithm,
+    Dns,
     HealthCheck,
     ListenerSettings,
+    LoadBalancerSettings,
     Network,
     Override,
     Protocol,
@@ -36,7 +40,59 @@ MAX_OVERRIDE_CIDRS = 4  # a rule has at most 5 condition values; the header valu
 DEFAULT_PORT = 8080
 DEFAULT_OVERRIDE_HEADER = "X-Model-Variant"
 
-TOP_LEVEL_KEYS = ("variants", "stickiness", "listener", "network", "overrideHeader", "overrideSourceCidrs")
+TOP_LEVEL_KEYS = (
+    "variants",
+    "stickiness",
+    "listener",
+    "network",
+    "overrideHeader",
+    "overrideSourceCidrs",
+    "loadBalancer",
+    "accessLogs",
+    "dns",
+)
+LISTENER_KEYS = ("port", "protocol", "allowedCidrs", "certificateArn", "additionalCertificateArns", "sslPolicy")
+LOAD_BALANCER_KEYS = (
+    "internal",
+    "deletionProtection",
+    "idleTimeout",
+    "dropInvalidHeaderFields",
+    "http2",
+    "desyncMitigationMode",
+    "ipAddressType",
+    "clientKeepAlive",
+    "webAclArn",
+)
+SSL_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+    "ELBSecurityPolicy-FS-1-2-2019-08",
+    "ELBSecurityPolicy-FS-1-1-2019-08",
+    "ELBSecurityPolicy-FS-2018-06",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    "ELBSecurityPolicy-TLS-1-2-2017-01",
+    "ELBSecurityPolicy-TLS-1-1-2017-01",
+    "ELBSecurityPolicy-2016-08",
+    "ELBSecurityPolicy-TLS-1-0-2015-04",
+    "ELBSecurityPolicy-2015-05",
+)
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 VARIANT_KEYS = (
     "weight",
     "port",
@@ -68,6 +124,15 @@ INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 LAMBDA_ARN = re.compile(
     r"arn:aws(?:-[a-z]+)*:lambda:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?"
 )
+CERTIFICATE_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:(?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}"
+    r"|iam::[0-9]{12}:server-certificate/[\w+=,.@/-]{1,128})"
+)
+WEB_ACL_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}")
+ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+DNS_NAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?")
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+LOG_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]{0,200}")
 VPC_ID = re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 SUBNET_ID = re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 HEALTH_PATH = re.compile(r"/[\x21-\x7e]{0,1023}")
@@ -78,18 +143,22 @@ HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`|~-]{1,40}")
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 
 
-def parse_config(raw: Mapping[str, object]) -> RoutingConfig:
+def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> RoutingConfig:
     """Validate `raw` (keys without the `ab-routing:` prefix) and build the typed config.
 
-    Raises ConfigError with every problem found; returns only when there are none.
+    `region` is the stack's `aws:region`. Raises ConfigError with every problem found; returns
+    only when there are none.
     """
     check = Checker()
     top = check.mapping(dict(raw), "", TOP_LEVEL_KEYS)
     variants = _variants(check, top.get("variants", MISSING))
     stickiness = _stickiness(check, top.get("stickiness", MISSING))
-    listener = _listener(check, top.get("listener", MISSING))
+    dns = _dns(check, top.get("dns", MISSING))
+    listener = _listener(check, top.get("listener", MISSING), dns)
     network = _network(check, top.get("network", MISSING))
     override = _override(check, top.get("overrideHeader", MISSING), top.get("overrideSourceCidrs", MISSING))
+    load_balancer = _load_balancer(check, top.get("loadBalancer", MISSING))
+    access_logs = _access_logs(check, top.get("accessLogs", MISSING), region)
     if check.issues:
         raise ConfigError(check.issues)
     return RoutingConfig(
@@ -98,6 +167,10 @@ def parse_config(raw: Mapping[str, object]) -> RoutingConfig:
         listener=listener,
         network=network,
         override=override,
+        load_balancer=load_balancer,
+        access_logs=access_logs,
+        dns=dns,
+        region=region,
     )
 
 
@@ -295,16 +368,129 @@ def _stickiness(check: Checker, value: object) -> Stickiness:
     )
 
 
-def _listener(check: Checker, value: object) -> ListenerSettings:
-    s = check.mapping(value, "listener", ("port", "protocol", "allowedCidrs"))
+def _listener(check: Checker, value: object, dns: Dns | None) -> ListenerSettings:
+    s = check.mapping(value, "listener", LISTENER_KEYS)
     cidrs = check.cidrs(s.get("allowedCidrs", MISSING), "listener.allowedCidrs", ("0.0.0.0/0",))
     if s.get("allowedCidrs", MISSING) is not MISSING and not cidrs and not check.issues:
         check.note("listener.allowedCidrs", "is empty; list at least one CIDR (0.0.0.0/0 admits everyone)")
+    protocol = cast(Protocol, check.choice(s.get("protocol", MISSING), "listener.protocol", ("HTTP", "HTTPS"), "HTTP"))
+    https = protocol == "HTTPS"
+    port = check.integer(s.get("port", MISSING), "listener.port", 1, 65535, 443 if https else 80) or 80
+    if https and port == 80:
+        check.fail("listener.port", port, "must not be 80 with HTTPS: port 80 answers the redirect to HTTPS")
+    arn_allowed = "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) or an IAM server certificate ARN"
+    certificate = check.string(s.get("certificateArn", MISSING), "listener.certificateArn", CERTIFICATE_ARN, arn_allowed, "")
+    additional = check.string_list(s.get("additionalCertificateArns", MISSING), "listener.additionalCertificateArns")
+    for i, arn in enumerate(additional):
+        if not CERTIFICATE_ARN.fullmatch(arn):
+            check.fail(join("listener.additionalCertificateArns", i), arn, arn_allowed)
+    check.duplicates(additional, "listener.additionalCertificateArns")
+    policy = check.choice(s.get("sslPolicy", MISSING), "listener.sslPolicy", SSL_POLICIES, DEFAULT_SSL_POLICY)
+    if https and not certificate and dns is None:
+        check.note(
+            "listener.certificateArn",
+            "missing; HTTPS needs a certificate: set listener.certificateArn, or set dns {zoneId, recordName} "
+            "to have the stack issue an ACM certificate validated in that zone",
+        )
+    if not https:
+        for key in ("certificateArn", "additionalCertificateArns", "sslPolicy"):
+            if key in s:
+                check.fail(join("listener", key), s[key], "only applies with listener.protocol HTTPS")
     return ListenerSettings(
-        port=check.integer(s.get("port", MISSING), "listener.port", 1, 65535, 80) or 80,
-        protocol=check.choice(s.get("protocol", MISSING), "listener.protocol", ("HTTP",), "HTTP"),
+        port=port,
+        protocol=protocol,
         allowed_cidrs=tuple(cidrs),
+        certificate_arn=certificate or None,
+        additional_certificate_arns=tuple(additional),
+        ssl_policy=policy,
     )
+
+
+def _load_balancer(check: Checker, value: object) -> LoadBalancerSettings:
+    s = check.mapping(value, "loadBalancer", LOAD_BALANCER_KEYS)
+    d = LoadBalancerSettings()
+    path = "loadBalancer"
+    web_acl = check.string(
+        s.get("webAclArn", MISSING),
+        join(path, "webAclArn"),
+        WEB_ACL_ARN,
+        "must be a WAFv2 regional web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
+        "",
+    )
+    ip_type = check.choice(
+        s.get("ipAddressType", MISSING), join(path, "ipAddressType"), ("ipv4", "dualstack", "dualstack-without-public-ipv4"), "ipv4"
+    )
+    internal = check.boolean(s.get("internal", MISSING), join(path, "internal"), d.internal)
+    if internal and ip_type == "dualstack-without-public-ipv4":
+        check.fail(join(path, "ipAddressType"), ip_type, "dualstack-without-public-ipv4 is for internet-facing load balancers only")
+    return LoadBalancerSettings(
+        internal=internal,
+        deletion_protection=check.boolean(s.get("deletionProtection", MISSING), join(path, "deletionProtection"), d.deletion_protection),
+        idle_timeout=check.integer(s.get("idleTimeout", MISSING), join(path, "idleTimeout"), 1, 4000, d.idle_timeout) or d.idle_timeout,
+        drop_invalid_header_fields=check.boolean(
+            s.get("dropInvalidHeaderFields", MISSING), join(path, "dropInvalidHeaderFields"), d.drop_invalid_header_fields
+        ),
+        http2=check.boolean(s.get("http2", MISSING), join(path, "http2"), d.http2),
+        desync_mitigation_mode=check.choice(
+            s.get("desyncMitigationMode", MISSING),
+            join(path, "desyncMitigationMode"),
+            ("monitor", "defensive", "strictest"),
+            d.desync_mitigation_mode,
+        ),
+        ip_address_type=ip_type,
+        client_keep_alive=check.integer(s.get("clientKeepAlive", MISSING), join(path, "clientKeepAlive"), 60, 604800, d.client_keep_alive)
+        or d.client_keep_alive,
+        web_acl_arn=web_acl or None,
+    )
+
+
+def _access_logs(check: Checker, value: object, region: str) -> AccessLogs:
+    s = check.mapping(value, "accessLogs", ("enabled", "bucket", "prefix", "retentionDays"))
+    enabled = check.boolean(s.get("enabled", MISSING), "accessLogs.enabled", False)
+    bucket = check.string(
+        s.get("bucket", MISSING),
+        "accessLogs.bucket",
+        BUCKET_NAME,
+        "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens",
+        "",
+    )
+    prefix = check.string(
+        s.get("prefix", MISSING),
+        "accessLogs.prefix",
+        LOG_PREFIX,
+        "must be up to 200 characters of letters, digits and !_.*'()/-, and must not contain AWSLogs",
+        "",
+    ) or ""
+    if "AWSLogs" in prefix:
+        check.fail("accessLogs.prefix", prefix, "must not contain AWSLogs (ALB adds AWSLogs/<account>/ itself)")
+    retention = check.integer(s.get("retentionDays", MISSING), "accessLogs.retentionDays", 1, 3650, 90) or 90
+    if enabled and not bucket and not known_region(region):
+        check.note(
+            "accessLogs",
+            f"aws:region {region!r} is not a region this program knows the ALB log-delivery principal for; "
+            "set accessLogs.bucket to a bucket you have granted delivery to, or use a known region",
+        )
+    if bucket and "retentionDays" in s:
+        check.fail("accessLogs.retentionDays", s["retentionDays"], "only applies to the bucket the stack creates (no accessLogs.bucket)")
+    return AccessLogs(enabled=enabled, bucket=bucket or None, prefix=prefix.strip("/"), retention_days=retention)
+
+
+def _dns(check: Checker, value: object) -> Dns | None:
+    if value is MISSING or value is None:
+        return None
+    s = check.mapping(value, "dns", ("zoneId", "recordName"))
+    zone_allowed = "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"
+    zone = check.string(s.get("zoneId", MISSING), "dns.zoneId", ZONE_ID, zone_allowed, None)
+    name = check.string(
+        s.get("recordName", MISSING),
+        "dns.recordName",
+        DNS_NAME,
+        "must be a lowercase DNS name such as models.example.com",
+        None,
+    )
+    if zone is None or name is None:
+        return None
+    return Dns(zone_id=zone, record_name=name.rstrip("."))
 
 
 def _network(check: Checker, value: object) -> Network | None:

@@ -144,6 +144,21 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if typ == "aws:ec2/securityGroup:SecurityGroup":
             sg = f"sg-{h[:17]}"
             return sg, {"arn": f"arn:aws:ec2:{self.region}:{ACCOUNT}:security-group/{sg}"}
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = f"{name[:40]}-{h[:12]}"
+            return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+        if typ == "aws:acm/certificate:Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{h[:8]}-{h[8:12]}-{h[12:16]}-0000-{h[:12]}"
+            domain = str(inputs.get("domainName", ""))
+            option = {
+                "domainName": domain,
+                "resourceRecordName": f"_{h[:32]}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{h[16:48]}.acm-validations.aws.",
+            }
+            return arn, {"arn": arn, "domainValidationOptions": [option]}
+        if typ == "aws:route53/record:Record":
+            return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
         if typ.startswith("aws:vpc/securityGroup"):
             return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
         return f"{name}-{h[:8]}", {}
@@ -198,6 +213,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         result: dict[str, Any]
         if args.token == "aws:ec2/getVpc:getVpc":
             result = {"id": args.args.get("id") or PLACEHOLDER_VPC_ID, "cidrBlock": PLACEHOLDER_VPC_CIDR}
+        elif args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}
         elif args.token == "aws:ec2/getSubnets:getSubnets":
             result = {"id": self.region, "ids": list(PLACEHOLDER_SUBNETS)}
         else:

@@ -84,14 +84,64 @@ class Stickiness:
 
 @dataclass(frozen=True)
 class ListenerSettings:
-    """The client-facing listener."""
+    """The client-facing listener(s)."""
 
     port: int
-    """1-65535. Default 80."""
+    """Port of the listener carrying the weighted forward, 1-65535. Default 80 (HTTP), 443 (HTTPS)."""
     protocol: Protocol
-    """HTTP (default)."""
+    """HTTP (default) | HTTPS. With HTTPS, port 80 answers a 301 redirect to HTTPS."""
     allowed_cidrs: tuple[str, ...]
     """IPv4/IPv6 CIDRs admitted to the listener port(s). Default 0.0.0.0/0."""
+    certificate_arn: str | None = None
+    """ACM (or IAM server) certificate ARN; with HTTPS, required unless `dns` is set."""
+    additional_certificate_arns: tuple[str, ...] = ()
+    """Extra certificates served by SNI on the HTTPS listener."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """An ALB security policy name. Default: TLS 1.3 and 1.2."""
+
+    @property
+    def https(self) -> bool:
+        return self.protocol == "HTTPS"
+
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    """Attributes of the load balancer itself."""
+
+    internal: bool = False
+    deletion_protection: bool = False
+    idle_timeout: int = 300
+    """Seconds, 1-4000. Default 300: long enough for slow inference (large models, generation)."""
+    drop_invalid_header_fields: bool = True
+    http2: bool = True
+    desync_mitigation_mode: str = "defensive"
+    """monitor | defensive (default) | strictest."""
+    ip_address_type: str = "ipv4"
+    """ipv4 (default) | dualstack | dualstack-without-public-ipv4."""
+    client_keep_alive: int = 3600
+    """Seconds, 60-604800. Default 3600 (AWS's default)."""
+    web_acl_arn: str | None = None
+    """A WAFv2 regional web ACL to associate."""
+
+
+@dataclass(frozen=True)
+class AccessLogs:
+    """ALB access logs in S3."""
+
+    enabled: bool = False
+    bucket: str | None = None
+    """An existing bucket; None: the stack creates one made for ALB logs."""
+    prefix: str = ""
+    retention_days: int = 90
+    """Days before created-bucket logs expire, 1-3650."""
+
+
+@dataclass(frozen=True)
+class Dns:
+    """A Route 53 alias for the ALB (and, with HTTPS and no certificate ARN, an ACM certificate)."""
+
+    zone_id: str
+    record_name: str
 
 
 @dataclass(frozen=True)
@@ -123,6 +173,11 @@ class RoutingConfig:
     listener: ListenerSettings
     network: Network | None
     override: Override
+    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
+    access_logs: AccessLogs = AccessLogs()
+    dns: Dns | None = None
+    region: str = "us-east-1"
+    """`aws:region` of the stack."""
 
     @property
     def control(self) -> Variant | None:

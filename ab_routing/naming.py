@@ -41,16 +41,16 @@ def attachment_name(variant: str, target: str) -> str:
     """Logical name of one target's registration; a Lambda ARN is reduced to its function name."""
     if target.startswith("arn:"):
         target = target.split(":function:", 1)[-1]
-    return f"{variant}-{_slug(target)}"
+    return f"{variant}-{slug(target)}"
 
 
 def ingress_rule_name(port: int, cidr: str) -> str:
-    return f"{COMPONENT_NAME}-in-{port}-{_slug(cidr)}"
+    return f"{COMPONENT_NAME}-in-{port}-{slug(cidr)}"
 
 
 def egress_rule_name(port: int) -> str:
     return f"{COMPONENT_NAME}-out-{port}"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")

@@ -32,7 +32,7 @@ NOTES = (
 def config_of(files: StackFiles) -> RoutingConfig:
     prefix = f"{NAMESPACE}:"
     raw = {k[len(prefix) :]: decode(v) for k, v in files.config.items() if k.startswith(prefix)}
-    return parse_config(raw)
+    return parse_config(raw, region=str(files.config.get("aws:region") or "us-east-1"))
 
 
 def build_plan(files: StackFiles) -> dict[str, Any]:

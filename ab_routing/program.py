@@ -22,14 +22,18 @@ from ab_routing.validate import ConfigError
 NAMESPACE = "ab-routing"
 
 
+def engine_config() -> dict[str, object]:
+    """Every config key the engine passed to this program (full keys, values as strings)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
 def raw_config_from_engine() -> dict[str, object]:
     """Every `ab-routing:` key the engine passed to this program, structured values decoded.
 
     Read as a whole (not key by key) so a misspelt key is reported instead of silently ignored.
     """
-    values: dict[str, object] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{NAMESPACE}:"
-    return {key[len(prefix) :]: decode(value) for key, value in values.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: decode(value) for key, value in engine_config().items() if key.startswith(prefix)}
 
 
 def decode(value: object) -> object:
@@ -45,7 +49,8 @@ def decode(value: object) -> object:
 def load_config() -> RoutingConfig:
     """The validated config, or a clean Pulumi error (no traceback) listing every problem."""
     try:
-        return parse_config(raw_config_from_engine())
+        region = str(engine_config().get("aws:region") or "us-east-1")
+        return parse_config(raw_config_from_engine(), region=region)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
@@ -57,9 +62,12 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
     scheme = config.listener.protocol.lower()
     default_port = 443 if scheme == "https" else 80
     suffix = "" if port == default_port else f":{port}"
+    host: pulumi.Input[str] = config.dns.record_name if config.dns else component.dns_name
     return {
-        "url": pulumi.Output.concat(f"{scheme}://", component.dns_name, suffix),
+        "url": pulumi.Output.concat(f"{scheme}://", host, suffix),
         "dnsName": component.dns_name,
+        "targetSecurityGroupId": component.target_security_group.id,
+        "accessLogsBucket": component.access_logs_bucket,
         "loadBalancerArn": component.load_balancer_arn,
         "loadBalancerArnSuffix": component.load_balancer_arn_suffix,
         "listenerArn": component.listener_arn,

@@ -11,8 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 
-from ab_routing.model import HealthCheck, Override, Stickiness, Variant
+from ab_routing.model import HealthCheck, ListenerSettings, Override, Stickiness, Variant
 
 SHARE_DECIMALS = 2
 """Shares are percentages rounded half-up to this many decimals, so they may not sum to exactly 100."""
@@ -130,3 +131,51 @@ def variant_ports(variants: Sequence[Variant]) -> list[int]:
         if v.health_check.enabled and v.health_check.port != "traffic-port":
             ports.add(int(v.health_check.port))
     return sorted(ports)
+
+
+HTTP_PORT = 80
+
+
+def redirect_to_https(https_port: int) -> aws.lb.ListenerDefaultActionArgs:
+    """Port 80's only action once HTTPS is on: a permanent redirect keeping host, path and query."""
+    return aws.lb.ListenerDefaultActionArgs(
+        type="redirect",
+        redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port=str(https_port), status_code="HTTP_301"),
+    )
+
+
+def listener_ports(listener: ListenerSettings) -> list[int]:
+    """Ports clients connect to: the forward listener's, plus 80 for the redirect under HTTPS."""
+    return sorted({HTTP_PORT, listener.port}) if listener.https else [listener.port]
+
+
+def forward_listener_index(listener: ListenerSettings) -> int:
+    """Position of the weighted-forward listener in awsx's `listeners` (awsx names it `<name>-<i>`).
+
+    The port-80 listener stays first in both modes, so turning HTTPS on updates `<name>-0` in place
+    (forward -> redirect) and adds `<name>-1` for HTTPS; no listener is recreated and port 80 is
+    never claimed twice.
+    """
+    return 1 if listener.https else 0
+
+
+def listener_args(
+    listener: ListenerSettings,
+    forward: aws.lb.ListenerDefaultActionArgs,
+    certificate_arn: pulumi.Input[str] | None,
+    tags: Mapping[str, str],
+) -> list[awsx.lb.ListenerArgs]:
+    """The awsx listener list: one forward listener (HTTP), or redirect on 80 plus HTTPS forward."""
+    if not listener.https:
+        return [awsx.lb.ListenerArgs(port=listener.port, protocol="HTTP", default_actions=[forward], tags=dict(tags))]
+    return [
+        awsx.lb.ListenerArgs(port=HTTP_PORT, protocol="HTTP", default_actions=[redirect_to_https(listener.port)], tags=dict(tags)),
+        awsx.lb.ListenerArgs(
+            port=listener.port,
+            protocol="HTTPS",
+            certificate_arn=certificate_arn,
+            ssl_policy=listener.ssl_policy,
+            default_actions=[forward],
+            tags=dict(tags),
+        ),
+    ]

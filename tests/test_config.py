@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -62,7 +63,7 @@ def test_any_weight_in_range_is_accepted(w1: int, w2: int) -> None:
 
 @given(st.one_of(st.integers(max_value=-1), st.integers(min_value=1000), st.floats(), st.booleans(), st.text(max_size=3)))
 def test_any_weight_out_of_range_or_not_an_integer_is_rejected(bad: Any) -> None:
-    if isinstance(bad, str) and bad.strip().lstrip("-").isdigit() and 0 <= int(bad) <= 999:
+    if isinstance(bad, str) and re.fullmatch(r"-?[0-9]+", bad.strip()) and 0 <= int(bad) <= 999:
         return  # an integer-looking string in range is accepted on purpose
     assert any(p.startswith("variants.challenger.weight: got ") and "0 to 999" in p for p in problems(with_variant(weight=bad)))
 

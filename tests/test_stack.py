@@ -7,7 +7,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from ab_routing.mocks import PLACEHOLDER_VPC_CIDR
 from ab_routing.offline import run_offline
 from tests.support import (
     ALB,
@@ -192,33 +191,35 @@ def test_explicit_rule_priority_is_used() -> None:
 def test_alb_uses_its_own_security_group_not_awsx_default() -> None:
     result = run()
     alb = one(result, ALB).inputs
-    group = one(result, SECURITY_GROUP)
-    assert alb["securityGroups"] == [f"sg-{_group_id(result)}"]
+    groups = by_type(result, SECURITY_GROUP)
+    assert set(groups) == {"ab-routing", "ab-routing-targets"}
+    assert alb["securityGroups"] == [alb_sg(result)] and alb_sg(result).startswith("sg-")
     assert "defaultSecurityGroup" not in alb
-    assert "ingress" not in group.inputs and "egress" not in group.inputs
-    assert group.inputs["vpcId"] == "vpc-0abc1234"
+    for group in groups.values():
+        assert "ingress" not in group.inputs and "egress" not in group.inputs
+        assert group.inputs["vpcId"] == "vpc-0abc1234"
     assert not [c for c in result.recording.awsx_children if "securityGroup" in c.type]
-
-
-def _group_id(result: Any) -> str:
-    return str(alb_sg(result)).removeprefix("sg-")
 
 
 def alb_sg(result: Any) -> str:
     return one(result, ALB).inputs["securityGroups"][0]
 
 
+def fleet_sg(result: Any) -> str:
+    return result.outputs["targetSecurityGroupId"]
+
+
 def test_ingress_only_on_listener_port_from_allowed_cidrs() -> None:
     raw = base_raw()
     raw["listener"]["allowedCidrs"] = ["203.0.113.0/24", "2001:db8::/32"]
     result = run(raw)
-    rules = sorted(by_type(result, INGRESS).values(), key=lambda r: r.name)
+    rules = sorted((r for r in by_type(result, INGRESS).values() if r.inputs["securityGroupId"] == alb_sg(result)), key=lambda r: r.name)
     assert [(r.inputs["fromPort"], r.inputs["toPort"], r.inputs["ipProtocol"]) for r in rules] == [(80, 80, "tcp")] * 2
     assert {r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules} == {"203.0.113.0/24", "2001:db8::/32"}
     assert all(r.inputs["securityGroupId"] == alb_sg(result) for r in rules)
 
 
-def test_egress_only_to_variant_ports_inside_the_vpc() -> None:
+def test_alb_egress_goes_only_to_the_fleet_group_on_variant_ports() -> None:
     raw = base_raw()
     raw["variants"]["challenger"]["port"] = 9000
     raw["variants"]["challenger"]["healthCheck"] = {"port": 9100}
@@ -226,12 +227,24 @@ def test_egress_only_to_variant_ports_inside_the_vpc() -> None:
     rules = by_type(result, EGRESS)
     assert set(rules) == {"ab-routing-out-8080", "ab-routing-out-9000", "ab-routing-out-9100"}
     for rule in rules.values():
-        assert rule.inputs["cidrIpv4"] == PLACEHOLDER_VPC_CIDR
+        assert rule.inputs["referencedSecurityGroupId"] == fleet_sg(result)
+        assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
         assert rule.inputs["ipProtocol"] == "tcp"
         assert rule.inputs["fromPort"] == rule.inputs["toPort"]
         assert rule.inputs["securityGroupId"] == alb_sg(result)
-    lookups = [lk for lk in result.recording.lookups if lk.token == "aws:ec2/getVpc:getVpc"]
-    assert [lk.args for lk in lookups] == [{"id": "vpc-0abc1234"}]
+    assert result.recording.lookups == []
+
+
+def test_fleet_group_admits_only_the_alb_group_on_each_variant_port() -> None:
+    raw = base_raw()
+    raw["variants"]["challenger"]["port"] = 9000
+    result = run(raw)
+    fleet_rules = {r.name: r.inputs for r in by_type(result, INGRESS).values() if r.inputs["securityGroupId"] == fleet_sg(result)}
+    assert set(fleet_rules) == {"ab-routing-targets-in-8080", "ab-routing-targets-in-9000"}
+    for rule in fleet_rules.values():
+        assert rule["referencedSecurityGroupId"] == alb_sg(result)
+        assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
+    assert not [r for r in by_type(result, EGRESS).values() if r.inputs["securityGroupId"] == fleet_sg(result)]
 
 
 def test_subnets_from_config_or_the_default_vpc() -> None:
@@ -252,7 +265,17 @@ def test_awsx_default_target_group_is_explicit_and_tagged_unused() -> None:
 
 def test_stack_outputs_have_the_documented_names_and_shares() -> None:
     outputs = run().outputs
-    assert set(outputs) == {"url", "dnsName", "loadBalancerArn", "loadBalancerArnSuffix", "listenerArn", "variants"}
+    assert set(outputs) == {
+        "url",
+        "dnsName",
+        "loadBalancerArn",
+        "loadBalancerArnSuffix",
+        "listenerArn",
+        "variants",
+        "targetSecurityGroupId",
+        "accessLogsBucket",
+    }
+    assert outputs["accessLogsBucket"] is None
     assert outputs["url"] == f"http://{outputs['dnsName']}"
     assert outputs["loadBalancerArn"].endswith(outputs["loadBalancerArnSuffix"])
     assert set(outputs["variants"]) == {"champion", "challenger"}
