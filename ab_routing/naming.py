@@ -45,6 +45,9 @@ def attachment_name(variant: str, target: str) -> str:
 
 
 def ingress_rule_name(port: int, cidr: str) -> str:
+    """`ab-routing-in-443-0-0-0-0-0` for 0.0.0.0/0; `ab-routing-in-443-v6-xx-0` for ::/0."""
+    if ":" in cidr:
+        return f"{COMPONENT_NAME}-in-{port}-v6-{slug(cidr.replace(':', 'x'))}"
     return f"{COMPONENT_NAME}-in-{port}-{slug(cidr)}"
 
 

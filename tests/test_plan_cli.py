@@ -122,3 +122,18 @@ def test_keys_without_namespace_belong_to_the_project(project: Path) -> None:
     result = plan("--stack", "short", "--dir", str(project), "--json")
     assert result.returncode == 0, result.stderr
     assert [v["share"] for v in json.loads(result.stdout)["variants"]] == [25.0, 75.0]
+
+
+def test_prod_example_plans_cleanly_with_its_production_features() -> None:
+    result = plan("--stack", "prod", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    alb = next(r for r in document["resources"] if r["type"] == "awsx:lb:ApplicationLoadBalancer")["inputs"]
+    assert [listener["protocol"] for listener in alb["listeners"]] == ["HTTP", "HTTPS"]
+    assert alb["enableDeletionProtection"] is True
+    assert alb["accessLogs"]["enabled"] is True
+    assert len(alb["subnetIds"]) == 3
+    assert document["outputs"]["url"] == "https://models.example.com"
+    rules = [r for r in document["resources"] if r["type"] == "aws:lb/listenerRule:ListenerRule"]
+    assert all({"sourceIp": {"values": ["10.8.0.0/16"]}} in r["inputs"]["conditions"] for r in rules)
