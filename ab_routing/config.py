@@ -15,6 +15,7 @@ from typing import cast
 from ab_routing.access_logs import known_region
 from ab_routing.model import (
     AccessLogs,
+    AlarmSettings,
     Algorithm,
     Dns,
     HealthCheck,
@@ -50,7 +51,10 @@ TOP_LEVEL_KEYS = (
     "loadBalancer",
     "accessLogs",
     "dns",
+    "alarms",
 )
+ALARM_KEYS = ("errorRatePercent", "latencyP99Ms", "period", "evaluationPeriods", "datapointsToAlarm", "emails")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 LISTENER_KEYS = ("port", "protocol", "allowedCidrs", "certificateArn", "additionalCertificateArns", "sslPolicy")
 LOAD_BALANCER_KEYS = (
     "internal",
@@ -159,6 +163,7 @@ def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> Routin
     override = _override(check, top.get("overrideHeader", MISSING), top.get("overrideSourceCidrs", MISSING))
     load_balancer = _load_balancer(check, top.get("loadBalancer", MISSING))
     access_logs = _access_logs(check, top.get("accessLogs", MISSING), region)
+    alarms = _alarms(check, top.get("alarms", MISSING))
     if check.issues:
         raise ConfigError(check.issues)
     return RoutingConfig(
@@ -170,6 +175,7 @@ def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> Routin
         load_balancer=load_balancer,
         access_logs=access_logs,
         dns=dns,
+        alarms=alarms,
         region=region,
     )
 
@@ -541,3 +547,45 @@ def _override(check: Checker, header_value: object, cidrs_value: object) -> Over
     if header is None and cidrs:
         check.note("overrideSourceCidrs", "has no effect while overrideHeader is \"\" (override off); remove one of them")
     return Override(header=header, source_cidrs=tuple(cidrs))
+
+
+def _alarms(check: Checker, value: object) -> AlarmSettings:
+    s = check.mapping(value, "alarms", ALARM_KEYS)
+    d = AlarmSettings()
+    rate = s.get("errorRatePercent", MISSING)
+    error_rate = d.error_rate_percent
+    if rate is not MISSING:
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and 0 < rate <= 100:
+            error_rate = float(rate)
+        else:
+            check.fail("alarms.errorRatePercent", rate, "must be a number above 0 and at most 100 (percent of requests)")
+    period = check.integer(s.get("period", MISSING), "alarms.period", 10, 86400, d.period) or d.period
+    if period not in (10, 30) and period % 60:
+        check.fail("alarms.period", period, "must be 10, 30 or a multiple of 60 seconds")
+    evaluation = check.integer(s.get("evaluationPeriods", MISSING), "alarms.evaluationPeriods", 1, 100, d.evaluation_periods)
+    datapoints = check.integer(s.get("datapointsToAlarm", MISSING), "alarms.datapointsToAlarm", 1, 100, d.datapoints_to_alarm)
+    evaluation = evaluation or d.evaluation_periods
+    datapoints = datapoints or d.datapoints_to_alarm
+    if "datapointsToAlarm" not in s:
+        datapoints = min(datapoints, evaluation)
+    if datapoints > evaluation:
+        check.note(
+            "alarms.datapointsToAlarm",
+            f"got {datapoints}; must be at most evaluationPeriods ({evaluation})",
+        )
+    if period * evaluation > 86400:
+        check.note("alarms.evaluationPeriods", f"period x evaluationPeriods is {period * evaluation} s; CloudWatch allows at most one day")
+    emails = check.string_list(s.get("emails", MISSING), "alarms.emails")
+    for i, email in enumerate(emails):
+        if not EMAIL.fullmatch(email):
+            check.fail(join("alarms.emails", i), email, "must be an email address")
+    check.duplicates(emails, "alarms.emails")
+    return AlarmSettings(
+        error_rate_percent=error_rate,
+        latency_p99_ms=check.integer(s.get("latencyP99Ms", MISSING), "alarms.latencyP99Ms", 1, 3_600_000, d.latency_p99_ms)
+        or d.latency_p99_ms,
+        period=period,
+        evaluation_periods=evaluation,
+        datapoints_to_alarm=datapoints,
+        emails=tuple(emails),
+    )

@@ -159,6 +159,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return arn, {"arn": arn, "domainValidationOptions": [option]}
         if typ == "aws:route53/record:Record":
             return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+        if typ == "aws:sns/topic:Topic":
+            arn = f"arn:aws:sns:{self.region}:{ACCOUNT}:{physical}"
+            return arn, {"arn": arn, "name": physical}
         if typ.startswith("aws:vpc/securityGroup"):
             return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
         return f"{name}-{h[:8]}", {}

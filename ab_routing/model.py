@@ -137,6 +137,23 @@ class AccessLogs:
 
 
 @dataclass(frozen=True)
+class AlarmSettings:
+    """Per-variant CloudWatch alarms; every alarm notifies one SNS topic."""
+
+    error_rate_percent: float = 5.0
+    """Alarm when (target 5XX + target connection errors) / requests exceeds this, in percent (0-100]."""
+    latency_p99_ms: int = 2000
+    """Alarm when TargetResponseTime p99 exceeds this many milliseconds."""
+    period: int = 60
+    """Seconds per evaluation period: 10, 30 or a multiple of 60."""
+    evaluation_periods: int = 5
+    datapoints_to_alarm: int = 3
+    """How many of the evaluation periods must breach (M of N), at most evaluation_periods."""
+    emails: tuple[str, ...] = ()
+    """Email addresses subscribed to the alarm topic (each must confirm the subscription)."""
+
+
+@dataclass(frozen=True)
 class Dns:
     """A Route 53 alias for the ALB (and, with HTTPS and no certificate ARN, an ACM certificate)."""
 
@@ -176,6 +193,7 @@ class RoutingConfig:
     load_balancer: LoadBalancerSettings = LoadBalancerSettings()
     access_logs: AccessLogs = AccessLogs()
     dns: Dns | None = None
+    alarms: AlarmSettings = AlarmSettings()
     region: str = "us-east-1"
     """`aws:region` of the stack."""
 

@@ -68,6 +68,8 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
         "dnsName": component.dns_name,
         "targetSecurityGroupId": component.target_security_group.id,
         "accessLogsBucket": component.access_logs_bucket,
+        "dashboardUrl": component.dashboard_url,
+        "alarmTopicArn": component.alarm_topic_arn,
         "loadBalancerArn": component.load_balancer_arn,
         "loadBalancerArnSuffix": component.load_balancer_arn_suffix,
         "listenerArn": component.listener_arn,

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from ab_routing import access_logs, naming, routing
+from ab_routing import access_logs, monitoring, naming, routing
 from ab_routing.model import RoutingConfig, Variant
 
 COMPONENT_TYPE = "ab-routing:index:AbRouting"
@@ -38,6 +38,8 @@ class AbRouting(pulumi.ComponentResource):
     load_balancer_arn_suffix: pulumi.Output[str]
     listener_arn: pulumi.Output[str]
     access_logs_bucket: pulumi.Output[str] | None
+    alarm_topic_arn: pulumi.Output[str]
+    dashboard_url: str
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class AbRouting(pulumi.ComponentResource):
                 self._create_override_rule(variant)
         self._create_dns_records()
         self._create_web_acl_association()
+        self.alarm_topic_arn, self.dashboard_url = self._create_monitoring()
 
         self.register_outputs(
             {
@@ -383,6 +386,43 @@ class AbRouting(pulumi.ComponentResource):
             aws.wafv2.WebAclAssociation(
                 naming.COMPONENT_NAME, resource_arn=self.load_balancer_arn, web_acl_arn=web_acl, opts=self._child
             )
+
+
+    # -- monitoring -------------------------------------------------------------------------
+
+    def _create_monitoring(self) -> tuple[pulumi.Output[str], str]:
+        """The alarm topic (with email subscriptions), three alarms per variant, and the dashboard.
+        Returns the topic ARN and the dashboard's console URL."""
+        settings = self._config.alarms
+        topic = aws.sns.Topic(f"{naming.COMPONENT_NAME}-alarms", tags=self._tags, opts=self._child)
+        for email in settings.emails:
+            aws.sns.TopicSubscription(
+                f"{naming.COMPONENT_NAME}-alarms-{naming.slug(email.replace('@', '-at-'))}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=self._child,
+            )
+        for variant in self._config.variants:
+            target_group = self.target_groups[variant.name].arn_suffix
+            for suffix, build in monitoring.alarm_builders(variant):
+                aws.cloudwatch.MetricAlarm(
+                    f"{variant.name}-{suffix}",
+                    build(variant, self.load_balancer_arn_suffix, target_group, topic.arn, settings),
+                    opts=self._child,
+                )
+        name = monitoring.dashboard_name(pulumi.get_project(), pulumi.get_stack())
+        region = self._config.region
+        names = [v.name for v in self._config.variants]
+        suffixes = [self.target_groups[n].arn_suffix for n in names]
+        body = pulumi.Output.all(self.load_balancer_arn_suffix, *suffixes).apply(
+            lambda values: json.dumps(
+                monitoring.dashboard_body(region, values[0], dict(zip(names, values[1:], strict=True)), settings.period),
+                sort_keys=True,
+            )
+        )
+        aws.cloudwatch.Dashboard(naming.COMPONENT_NAME, dashboard_name=name, dashboard_body=body, opts=self._child)
+        return topic.arn, monitoring.dashboard_url(region, name)
 
 
 def _listener_arn(listeners: Sequence[aws.lb.Listener] | None, index: int) -> pulumi.Output[str]:

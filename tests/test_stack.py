@@ -274,6 +274,8 @@ def test_stack_outputs_have_the_documented_names_and_shares() -> None:
         "variants",
         "targetSecurityGroupId",
         "accessLogsBucket",
+        "dashboardUrl",
+        "alarmTopicArn",
     }
     assert outputs["accessLogsBucket"] is None
     assert outputs["url"] == f"http://{outputs['dnsName']}"

@@ -1,0 +1,162 @@
+"""Dashboard and alarms under mocks: every variant in every graph, right dimensions, sane alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ab_routing.config import parse_config
+from ab_routing.monitoring import dashboard_name
+from ab_routing.validate import ConfigError
+from tests.support import LAMBDA_ARN, base_raw, by_type, one, registrations, run
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+
+
+def dimensions_of(outputs: dict[str, Any], variant: str) -> dict[str, str]:
+    return {"LoadBalancer": outputs["loadBalancerArnSuffix"], "TargetGroup": outputs["variants"][variant]["targetGroupArnSuffix"]}
+
+
+def test_dashboard_has_every_variant_in_every_graph_with_the_right_dimensions() -> None:
+    result = run()
+    dashboard = one(result, DASHBOARD).inputs
+    assert dashboard["dashboardName"] == dashboard_name("ab-routing", "dev") == "ab-routing-dev"
+    body = json.loads(dashboard["dashboardBody"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert titles == [
+        "Requests",
+        "Target 5XX error rate (%)",
+        "Target response time p50 (s)",
+        "Target response time p90 (s)",
+        "Target response time p99 (s)",
+        "Healthy hosts",
+        "Unhealthy hosts",
+        "Requests per target",
+        "Target connection errors",
+    ]
+    lb = result.outputs["loadBalancerArnSuffix"]
+    for widget in body["widgets"]:
+        props = widget["properties"]
+        assert props["region"] == "us-east-1"
+        metrics = [m for m in props["metrics"] if isinstance(m[0], str)]
+        by_variant = {m[5]: m for m in metrics}
+        for variant in ("champion", "challenger"):
+            tg = result.outputs["variants"][variant]["targetGroupArnSuffix"]
+            assert tg in by_variant, (props["title"], variant)
+            metric = by_variant[tg]
+            assert metric[0] == "AWS/ApplicationELB" and metric[2:5] == ["LoadBalancer", lb, "TargetGroup"]
+    p99 = next(w for w in body["widgets"] if w["properties"]["title"].endswith("p99 (s)"))
+    assert {m[-1]["stat"] for m in p99["properties"]["metrics"]} == {"p99"}
+    rate = next(w for w in body["widgets"] if "error rate" in w["properties"]["title"])
+    expressions = [m[0]["expression"] for m in rate["properties"]["metrics"] if isinstance(m[0], dict)]
+    assert len(expressions) == 2 and all("100 * FILL(e" in e for e in expressions)
+    assert result.outputs["dashboardUrl"].endswith("#dashboards:name=ab-routing-dev")
+
+
+def alarms(result: Any) -> dict[str, dict[str, Any]]:
+    return {name: r.inputs for name, r in by_type(result, ALARM).items()}
+
+
+def test_three_alarms_per_variant_notifying_the_topic() -> None:
+    result = run()
+    found = alarms(result)
+    assert set(found) == {f"{v}-{a}" for v in ("champion", "challenger") for a in ("error-rate", "latency-p99", "no-healthy-hosts")}
+    topic = result.outputs["alarmTopicArn"]
+    assert topic.startswith("arn:aws:sns:")
+    for alarm in found.values():
+        assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
+
+
+def test_error_rate_alarm_is_metric_math_over_5xx_and_connection_errors() -> None:
+    result = run()
+    alarm = alarms(result)["challenger-error-rate"]
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 5)
+    assert alarm["treatMissingData"] == "notBreaching"
+    queries = {q["id"]: q for q in alarm["metricQueries"]}
+    assert {queries[i]["metric"]["metricName"] for i in ("errors", "connection", "requests")} == {
+        "HTTPCode_Target_5XX_Count",
+        "TargetConnectionErrorCount",
+        "RequestCount",
+    }
+    for i in ("errors", "connection", "requests"):
+        assert queries[i]["metric"]["dimensions"] == dimensions_of(result.outputs, "challenger")
+        assert queries[i]["returnData"] is False
+    assert queries["rate"]["returnData"] is True
+    assert "FILL(errors, 0) + FILL(connection, 0)" in queries["rate"]["expression"]
+
+
+def test_latency_and_health_alarms() -> None:
+    result = run()
+    latency = alarms(result)["champion-latency-p99"]
+    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("TargetResponseTime", "p99", 2)
+    assert latency["dimensions"] == dimensions_of(result.outputs, "champion")
+    assert latency["treatMissingData"] == "notBreaching"
+    health = alarms(result)["champion-no-healthy-hosts"]
+    assert (health["metricName"], health["statistic"], health["comparisonOperator"], health["threshold"]) == (
+        "HealthyHostCount",
+        "Minimum",
+        "LessThanThreshold",
+        1,
+    )
+    assert health["treatMissingData"] == "breaching"
+
+
+def test_alarm_settings_and_email_subscriptions_come_from_config() -> None:
+    raw = base_raw()
+    raw["alarms"] = {
+        "errorRatePercent": 2.5,
+        "latencyP99Ms": 750,
+        "period": 300,
+        "evaluationPeriods": 3,
+        "datapointsToAlarm": 2,
+        "emails": ["oncall@example.com"],
+    }
+    result = run(raw)
+    found = alarms(result)
+    assert found["champion-error-rate"]["threshold"] == 2.5
+    assert found["champion-latency-p99"]["threshold"] == 0.75
+    assert (found["champion-latency-p99"]["period"], found["champion-latency-p99"]["evaluationPeriods"]) == (300, 3)
+    assert found["champion-latency-p99"]["datapointsToAlarm"] == 2
+    subscription = one(result, "aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription == {"topic": result.outputs["alarmTopicArn"], "protocol": "email", "endpoint": "oncall@example.com"}
+
+
+def test_lambda_variant_without_health_check_gets_no_health_alarm() -> None:
+    raw = base_raw()
+    raw["variants"]["challenger"] = {"weight": 10, "targetType": "lambda", "targets": [LAMBDA_ARN]}
+    found = alarms(run(raw))
+    assert "challenger-no-healthy-hosts" not in found
+    assert {"challenger-error-rate", "challenger-latency-p99", "champion-no-healthy-hosts"} <= set(found)
+
+
+def test_weight_shift_leaves_dashboard_and_alarms_alone() -> None:
+    raw = base_raw()
+    before = registrations(run(raw))
+    raw["variants"]["champion"]["weight"] = 50
+    after = registrations(run(raw))
+    changed = [u for u in before if before[u] != after[u]]
+    assert len(changed) == 1 and "awsx:lb:ApplicationLoadBalancer" in changed[0]
+
+
+@pytest.mark.parametrize(
+    ("alarms_config", "fragment"),
+    [
+        ({"errorRatePercent": 0}, "alarms.errorRatePercent: got 0"),
+        ({"errorRatePercent": 101}, "at most 100"),
+        ({"period": 45}, "alarms.period: got 45; must be 10, 30 or a multiple of 60"),
+        ({"evaluationPeriods": 2, "datapointsToAlarm": 3}, "alarms.datapointsToAlarm: got 3; must be at most evaluationPeriods (2)"),
+        ({"emails": ["not-an-email"]}, "alarms.emails[0]: got"),
+        ({"latencyP99Ms": 0}, "alarms.latencyP99Ms: got 0"),
+        ({"period": 3600, "evaluationPeriods": 25}, "at most one day"),
+        ({"treshold": 1}, "alarms.treshold: unknown key"),
+    ],
+)
+def test_bad_alarm_settings(alarms_config: dict[str, Any], fragment: str) -> None:
+    raw = base_raw()
+    raw["alarms"] = alarms_config
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert fragment in str(caught.value)
