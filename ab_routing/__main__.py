@@ -1,4 +1,4 @@
-"""Command line: `python -m ab_routing plan [--stack dev] [--json] [--dir .]`."""
+"""Command line: `python -m ab_routing plan|report [--stack dev] [--json] ...`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ab_routing.report.cli import add_report_parser, run_report
+from ab_routing.report.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.stackfiles import StackFileError, read_stack
 from ab_routing.validate import ConfigError
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     plan.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
+    add_report_parser(sub)
     return p
 
 
@@ -45,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "plan":
         return run_plan(args)
+    if args.command == "report":
+        return run_report(args)
     return EXIT_FAILURE
 
 

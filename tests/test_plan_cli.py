@@ -137,3 +137,17 @@ def test_prod_example_plans_cleanly_with_its_production_features() -> None:
     assert document["outputs"]["url"] == "https://models.example.com"
     rules = [r for r in document["resources"] if r["type"] == "aws:lb/listenerRule:ListenerRule"]
     assert all({"sourceIp": {"values": ["10.8.0.0/16"]}} in r["inputs"]["conditions"] for r in rules)
+
+
+def test_report_is_wired_into_the_command_line_and_fails_cleanly_without_outputs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ab_routing", "report", "--stack", "dev", "--outputs", str(tmp_path / "missing.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2
+    assert "missing.json" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,218 @@
+"""Per-variant ALB metrics from CloudWatch (GetMetricData), as per-period series and window percentiles.
+
+Sums come back per period because the sequential test needs cumulative counts at every look; a
+period without a data point had no requests (ALB publishes only while requests flow), so it is 0.
+Latency percentiles are asked for separately: some CloudWatch stand-ins (moto) do not implement
+them, and a missing percentile must cost one figure of the report, not the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from ab_routing.report.window import Window
+
+NAMESPACE = "AWS/ApplicationELB"
+REQUESTS = "RequestCount"
+TARGET_5XX = "HTTPCode_Target_5XX_Count"
+CONNECTION_ERRORS = "TargetConnectionErrorCount"
+LATENCY = "TargetResponseTime"
+SUM_METRICS = (REQUESTS, TARGET_5XX, CONNECTION_ERRORS)
+PERCENTILES = ("p50", "p90", "p99")
+MAX_QUERIES = 500
+"""GetMetricData's limit of queries per call (5 variants x 3 sums is far below it)."""
+
+
+class MetricDataClient(Protocol):
+    """The one CloudWatch call the report makes (a boto3 `cloudwatch` client has it)."""
+
+    def get_metric_data(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+
+class MetricsError(Exception):
+    """The request counts could not be fetched: without them there is no report."""
+
+
+@dataclass(frozen=True)
+class VariantTarget:
+    """Where one variant's metrics live: its target group's ARN suffix (the TargetGroup dimension)."""
+
+    name: str
+    target_group: str
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """A latency percentile over the whole window, in seconds as CloudWatch reports it, or why not."""
+
+    seconds: float | None
+    unavailable: str | None = None
+
+
+@dataclass(frozen=True)
+class VariantMetrics:
+    name: str
+    requests: tuple[int, ...]
+    """RequestCount per period, oldest first, 0 where CloudWatch had no data point."""
+    target_5xx: tuple[int, ...]
+    connection_errors: tuple[int, ...]
+    latency: Mapping[str, Percentile]
+    """p50 / p90 / p99 of TargetResponseTime over the window."""
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        """Failed requests per period: the target answered 5xx or could not be connected to."""
+        return tuple(a + b for a, b in zip(self.target_5xx, self.connection_errors, strict=True))
+
+
+def fetch_metrics(
+    client: MetricDataClient, load_balancer: str, variants: Sequence[VariantTarget], window: Window
+) -> tuple[VariantMetrics, ...]:
+    """Every variant's sums per period and latency percentiles. Raises MetricsError when the sums fail."""
+    sum_queries = {
+        f"s{i}_{j}": _query(load_balancer, v.target_group, metric, "Sum", window.period)
+        for i, v in enumerate(variants)
+        for j, metric in enumerate(SUM_METRICS)
+    }
+    try:
+        sums = _get(client, sum_queries, window)
+    except NoCredentialsError:
+        raise MetricsError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        raise MetricsError(f"CloudWatch GetMetricData failed: {info.get('Code', '?')}: {info.get('Message', error)}") from None
+    except BotoCoreError as error:
+        raise MetricsError(f"CloudWatch GetMetricData failed: {error}") from None
+    for query_id, result in sums.items():
+        if result.status not in ("Complete", "PartialData"):
+            raise MetricsError(f"CloudWatch could not answer query {query_id}: status {result.status}")
+    latency = _percentiles(client, load_balancer, variants, window)
+    out: list[VariantMetrics] = []
+    for i, v in enumerate(variants):
+        series = [_series(sums[f"s{i}_{j}"], window) for j in range(len(SUM_METRICS))]
+        out.append(VariantMetrics(v.name, series[0], series[1], series[2], latency[v.name]))
+    return tuple(out)
+
+
+def _query(load_balancer: str, target_group: str, metric: str, stat: str, period: int) -> dict[str, Any]:
+    return {
+        "MetricStat": {
+            "Metric": {
+                "Namespace": NAMESPACE,
+                "MetricName": metric,
+                "Dimensions": [
+                    {"Name": "LoadBalancer", "Value": load_balancer},
+                    {"Name": "TargetGroup", "Value": target_group},
+                ],
+            },
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
+
+
+@dataclass(frozen=True)
+class _Result:
+    timestamps: tuple[datetime, ...]
+    values: tuple[float, ...]
+    status: str
+
+
+def _get(client: MetricDataClient, queries: Mapping[str, Mapping[str, Any]], window: Window) -> dict[str, _Result]:
+    """One GetMetricData conversation: every page (NextToken) of every query, merged by query id."""
+    if len(queries) > MAX_QUERIES:
+        raise ValueError(f"at most {MAX_QUERIES} queries per GetMetricData call")
+    timestamps: dict[str, list[datetime]] = {q: [] for q in queries}
+    values: dict[str, list[float]] = {q: [] for q in queries}
+    status: dict[str, str] = dict.fromkeys(queries, "Complete")
+    request: dict[str, Any] = {
+        "MetricDataQueries": [{"Id": q, **body} for q, body in queries.items()],
+        "StartTime": window.start,
+        "EndTime": window.end,
+        "ScanBy": "TimestampAscending",
+    }
+    token: str | None = None
+    while True:
+        page = client.get_metric_data(**request, **({"NextToken": token} if token else {}))
+        for result in page.get("MetricDataResults", []):
+            query_id = result.get("Id")
+            if query_id not in timestamps:
+                continue
+            timestamps[query_id] += list(result.get("Timestamps", []))
+            values[query_id] += [float(v) for v in result.get("Values", [])]
+            # PartialData means "more on the next page"; any other status sticks.
+            if result.get("StatusCode", "Complete") not in ("Complete", "PartialData"):
+                status[query_id] = str(result.get("StatusCode"))
+        token = page.get("NextToken")
+        if not token:
+            break
+    return {q: _Result(tuple(timestamps[q]), tuple(values[q]), status[q]) for q in queries}
+
+
+def _series(result: _Result, window: Window) -> tuple[int, ...]:
+    counts = [0] * window.periods
+    for timestamp, value in zip(result.timestamps, result.values, strict=True):
+        i = window.index(timestamp)
+        if i is not None:
+            counts[i] += round(value)
+    return tuple(counts)
+
+
+def _percentiles(
+    client: MetricDataClient, load_balancer: str, variants: Sequence[VariantTarget], window: Window
+) -> dict[str, dict[str, Percentile]]:
+    """Latency percentiles over the whole window: one call for all, then one call per percentile if
+    that fails, so each figure is available or says why not on its own."""
+    queries = {
+        (v.name, stat): (f"p{i}_{j}", _query(load_balancer, v.target_group, LATENCY, stat, window.whole_period))
+        for i, v in enumerate(variants)
+        for j, stat in enumerate(PERCENTILES)
+    }
+    try:
+        results: dict[str, _Result] | None = _get(client, dict(queries.values()), window)
+    except Exception:  # any failure here costs figures, not the report: retried one by one below
+        results = None
+    if results is not None:
+        return {v.name: {stat: _percentile(results[queries[(v.name, stat)][0]]) for stat in PERCENTILES} for v in variants}
+    out: dict[str, dict[str, Percentile]] = {v.name: {} for v in variants}
+    for (name, stat), (query_id, body) in queries.items():
+        try:
+            out[name][stat] = _percentile(_get(client, {query_id: body}, window)[query_id])
+        except Exception as error:  # see above: degrade this one figure, with the reason
+            out[name][stat] = Percentile(None, _reason(error))
+    return out
+
+
+def _percentile(result: _Result) -> Percentile:
+    if result.status not in ("Complete", "PartialData"):
+        return Percentile(None, f"CloudWatch status {result.status}")
+    if not result.values:
+        return Percentile(None, "no data points in the window")
+    # One period spans the window; should CloudWatch split it, the largest is the cautious figure.
+    return Percentile(max(result.values))
+
+
+def _reason(error: Exception) -> str:
+    """One short line for the report: the error's code and first line, never an HTML error page."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = str(info.get("Code") or status)
+        code = f"HTTP {code}" if code.isdigit() else code
+        message = _first_line(str(info.get("Message", "")))
+        return f"CloudWatch refused the percentile query ({code}{': ' + message if message else ''})"
+    message = _first_line(str(error))
+    return f"percentile query failed ({type(error).__name__}{': ' + message if message else ''})"
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if line.startswith("<"):  # an HTML error page from a proxy or a stand-in server
+        return ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,120 @@
+"""The deployed stack as its outputs describe it: the load balancer and each variant's target group.
+
+The report trusts the outputs, not the config, for what is deployed: the config may hold a weight
+change that has not been applied yet, and CloudWatch only knows the deployed target groups.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ab_routing.report.exits import EXIT_FAILURE, EXIT_INVALID
+
+Runner = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
+
+
+class OutputsError(Exception):
+    """The outputs could not be read or lack what the report needs; `exit_code` says whose fault."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class DeployedVariant:
+    name: str
+    target_group_arn_suffix: str
+    """`targetgroup/<name>/<id>`: the CloudWatch TargetGroup dimension."""
+    weight: int
+    share: float
+    """Percent of cookie-less traffic the listener sends here, as the outputs state it."""
+
+
+@dataclass(frozen=True)
+class Deployed:
+    load_balancer_arn_suffix: str
+    """`app/<name>/<id>`: the CloudWatch LoadBalancer dimension."""
+    variants: tuple[DeployedVariant, ...]
+    """In name order."""
+
+    def variant(self, name: str) -> DeployedVariant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+def parse_outputs(document: object, source: str) -> Deployed:
+    """`pulumi stack output --json` -> Deployed; OutputsError names the first missing or bad output."""
+    if not isinstance(document, Mapping):
+        raise OutputsError(f"{source}: expected a JSON object of stack outputs")
+    lb = document.get("loadBalancerArnSuffix")
+    if not isinstance(lb, str) or not lb:
+        raise OutputsError(_missing(source, "loadBalancerArnSuffix", lb))
+    raw_variants = document.get("variants")
+    if not isinstance(raw_variants, Mapping) or not raw_variants:
+        raise OutputsError(_missing(source, "variants", raw_variants))
+    variants: list[DeployedVariant] = []
+    for name in sorted(raw_variants, key=str):
+        entry = raw_variants[name]
+        if not isinstance(entry, Mapping):
+            raise OutputsError(f"{source}: output 'variants.{name}' must be an object")
+        suffix = entry.get("targetGroupArnSuffix")
+        if not isinstance(suffix, str) or not suffix:
+            raise OutputsError(_missing(source, f"variants.{name}.targetGroupArnSuffix", suffix))
+        weight = entry.get("weight")
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+            raise OutputsError(_missing(source, f"variants.{name}.weight", weight, "a non-negative integer"))
+        variants.append(DeployedVariant(str(name), suffix, weight, 0.0))
+    total = sum(v.weight for v in variants)
+    shares: dict[str, float] = {}
+    for v in variants:
+        share = raw_variants[v.name].get("share")
+        fallback = round(100 * v.weight / total, 2) if total else 0.0
+        shares[v.name] = float(share) if isinstance(share, int | float) and not isinstance(share, bool) else fallback
+    return Deployed(lb, tuple(DeployedVariant(v.name, v.target_group_arn_suffix, v.weight, shares[v.name]) for v in variants))
+
+
+def _missing(source: str, key: str, value: object, expected: str = "") -> str:
+    if value is None:
+        return f"{source}: stack output '{key}' is missing; has the stack been deployed with this program (`pulumi up`)?"
+    return f"{source}: stack output '{key}' is {json.dumps(value)}; expected {expected or 'a non-empty value'}"
+
+
+def read_outputs_file(path: Path) -> object:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise OutputsError(f"outputs file {path} not found (create it with `pulumi stack output --json > {path}`)") from None
+    except OSError as error:
+        raise OutputsError(f"cannot read outputs file {path}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise OutputsError(f"{path}: not valid JSON ({error})") from None
+
+
+def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def pulumi_outputs(stack: str, directory: Path, runner: Runner = _run) -> object:
+    """Ask the Pulumi CLI for the stack's outputs. Its absence is a usage problem (exit 2) with a way
+    out; a failing CLI (not logged in, no such stack) passes its own message on."""
+    command = ["pulumi", "stack", "output", "--json", "--stack", stack]
+    hint = f"pass the outputs with --outputs FILE (written elsewhere with `pulumi stack output --json --stack {stack} > FILE`)"
+    try:
+        result = runner(command, directory)
+    except FileNotFoundError:
+        raise OutputsError(f"the pulumi CLI is not installed or not on PATH; {hint}") from None
+    except subprocess.TimeoutExpired:
+        raise OutputsError(f"`{' '.join(command)}` did not answer within 120 s; {hint}", EXIT_FAILURE) from None
+    if result.returncode != 0:
+        detail = result.stderr.strip() or result.stdout.strip() or f"exit code {result.returncode}"
+        raise OutputsError(f"`{' '.join(command)}` failed: {detail}", EXIT_FAILURE)
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        raise OutputsError(f"`{' '.join(command)}` did not print JSON", EXIT_FAILURE) from None
