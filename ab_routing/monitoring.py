@@ -126,10 +126,13 @@ def error_rate_alarm(
                 return_data=True,
             ),
         ],
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags={"ab-routing:variant": variant.name},
+        **_notifying(variant, topic_arn),
     )
+
+
+def _notifying(variant: Variant, topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """What every alarm shares: it notifies the topic on alarm and on recovery, tagged by variant."""
+    return {"alarm_actions": [topic_arn], "ok_actions": [topic_arn], "tags": {"ab-routing:variant": variant.name}}
 
 
 def latency_alarm(
@@ -152,9 +155,7 @@ def latency_alarm(
         evaluation_periods=settings.evaluation_periods,
         datapoints_to_alarm=settings.datapoints_to_alarm,
         treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags={"ab-routing:variant": variant.name},
+        **_notifying(variant, topic_arn),
     )
 
 
@@ -165,8 +166,9 @@ def no_healthy_hosts_alarm(
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
 ) -> aws.cloudwatch.MetricAlarmArgs:
-    """Fewer than one healthy host. Missing data breaches: a group that reports nothing has no
-    healthy host to report."""
+    """Fewer than one healthy host for two periods. Missing data breaches: a group that reports
+    nothing has no healthy host to report."""
+    periods = min(2, settings.evaluation_periods)
     return aws.cloudwatch.MetricAlarmArgs(
         alarm_description=f"ab-routing: variant {variant.name} has no healthy hosts",
         namespace=NAMESPACE,
@@ -176,12 +178,10 @@ def no_healthy_hosts_alarm(
         period=settings.period,
         comparison_operator="LessThanThreshold",
         threshold=1,
-        evaluation_periods=min(2, settings.evaluation_periods),
-        datapoints_to_alarm=min(2, settings.evaluation_periods),
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
         treat_missing_data="breaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags={"ab-routing:variant": variant.name},
+        **_notifying(variant, topic_arn),
     )
 
 
