@@ -375,3 +375,19 @@ def test_weight_zero_variant_is_not_in_the_split() -> None:
     result = result_for((10_000, 100), (100, 50))
     verdict = decide(Arm("old", 0, 100, None), CONTROL, result, SRM_OK, 0.01)
     assert verdict.verdict == "not in the split" and "sticky clients or the override header" in verdict.reason
+
+
+def test_a_difference_that_reversed_in_the_window_is_not_read_as_a_loss() -> None:
+    # Control steady at 5% errors. The variant had 0% for 10 periods, then 7% for 50: the p-value
+    # (a running minimum) was earned while the variant was better, and the last estimate says worse.
+    control, variant, c_req, c_err, v_req, v_err = [], [], 0, 0, 0, 0
+    for period in range(60):
+        c_req, c_err = c_req + 1000, c_err + 50
+        v_req, v_err = v_req + 1000, v_err + (0 if period < 10 else 70)
+        control.append(Counts(c_req, c_err))
+        variant.append(Counts(v_req, v_err))
+    result = sequential_difference(control, variant)
+    assert result.significant and result.difference is not None and result.difference > 0
+    verdict = decide(Arm("challenger", 50, v_req, 90.0), CONTROL, result, SRM_OK, 0.01)
+    assert verdict.verdict != "roll back"
+    assert verdict.verdict == "window spans a change" and "--since" in verdict.reason

@@ -34,6 +34,7 @@ KEEP_COLLECTING = "keep collecting"
 FIX_SPLIT = "fix the split"
 NOT_ENOUGH_DATA = "not enough data"
 NOT_IN_SPLIT = "not in the split"
+WINDOW_SPANS_CHANGE = "window spans a change"
 
 SRM_CAVEATS = (
     "The window must not span a weight change: the test compares the whole window with the weights deployed now.",
@@ -273,8 +274,15 @@ def decide(variant: Arm, control: Arm, result: SequentialResult, srm: SrmResult,
     diff = result.difference
     figures = f"error rate {pp(diff)} vs control, 95% always-valid CI {interval_pp(result.interval)}, p {p_text(result.p_value)}"
     if result.interval_empty:
-        figures += "; the intervals of successive looks stopped overlapping, so the difference changed during the window"
-    worse = result.significant and diff > 0
+        return Verdict(
+            WINDOW_SPANS_CHANGE,
+            f"{figures}; the intervals of successive looks stopped overlapping, so the difference changed during the "
+            "window (a deploy, a weight change, an incident): re-run with --since starting after the change",
+        )
+    # Direction comes from the always-valid interval, not the last look's estimate: the p-value is
+    # a running minimum and may have been earned by an earlier, opposite difference.
+    worse = result.interval is not None and result.interval[0] > 0
+    better = result.interval is not None and result.interval[1] < 0
     if srm.mismatch:
         split = f"the split does not match the weights (SRM p {p_text(srm.p_value or 0.0, 2)})"
         if worse:
@@ -290,7 +298,7 @@ def decide(variant: Arm, control: Arm, result: SequentialResult, srm: SrmResult,
         )
     if worse:
         return Verdict(ROLL_BACK, f"{figures}: significantly more failed requests than the control")
-    if result.significant and diff < 0:
+    if better:
         latency = (
             f"p99 {variant.p99_ms:.0f} ms vs {control.p99_ms:.0f} ms"
             if variant.p99_ms is not None and control.p99_ms is not None
