@@ -53,7 +53,7 @@ TOP_LEVEL_KEYS = (
     "dns",
     "alarms",
 )
-ALARM_KEYS = ("errorRatePercent", "latencyP99Ms", "period", "evaluationPeriods", "datapointsToAlarm", "emails")
+ALARM_KEYS = ("errorRatePercent", "latencyP99Ms", "period", "evaluationPeriods", "datapointsToAlarm", "noHealthyHostsPeriods", "emails")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 LISTENER_KEYS = ("port", "protocol", "allowedCidrs", "certificateArn", "additionalCertificateArns", "sslPolicy")
 LOAD_BALANCER_KEYS = (
@@ -70,32 +70,19 @@ LOAD_BALANCER_KEYS = (
 SSL_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-0-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
-    "ELBSecurityPolicy-FS-1-2-Res-2019-08",
-    "ELBSecurityPolicy-FS-1-2-2019-08",
-    "ELBSecurityPolicy-FS-1-1-2019-08",
-    "ELBSecurityPolicy-FS-2018-06",
-    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
-    "ELBSecurityPolicy-TLS-1-2-2017-01",
-    "ELBSecurityPolicy-TLS-1-1-2017-01",
-    "ELBSecurityPolicy-2016-08",
-    "ELBSecurityPolicy-TLS-1-0-2015-04",
-    "ELBSecurityPolicy-2015-05",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
 )
+"""The default TLS 1.3 policy and the stricter ones (restricted ciphers, TLS 1.3 only, post-quantum,
+FIPS). Policies that admit TLS 1.0/1.1 or the extended (weaker) cipher lists are refused."""
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 VARIANT_KEYS = (
     "weight",
@@ -144,7 +131,11 @@ HTTP_CODE = r"(?:[2-4][0-9][0-9])"
 MATCHER = re.compile(rf"{HTTP_CODE}(?:-{HTTP_CODE}|(?:,{HTTP_CODE})*)")
 # RFC 9110 token characters, less the wildcards ALB gives meaning to
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`|~-]{1,40}")
-SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+IP_TARGET_RANGES = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+"""The only ranges ALB accepts for IP targets (RFC 1918 and RFC 6598)."""
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
 
 def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> RoutingConfig:
@@ -154,6 +145,8 @@ def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> Routin
     only when there are none.
     """
     check = Checker()
+    if not REGION.fullmatch(str(region)):
+        check.fail("aws:region", region, "must be an AWS region such as us-east-1")
     top = check.mapping(dict(raw), "", TOP_LEVEL_KEYS)
     variants = _variants(check, top.get("variants", MISSING))
     stickiness = _stickiness(check, top.get("stickiness", MISSING))
@@ -164,6 +157,7 @@ def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> Routin
     load_balancer = _load_balancer(check, top.get("loadBalancer", MISSING))
     access_logs = _access_logs(check, top.get("accessLogs", MISSING), region)
     alarms = _alarms(check, top.get("alarms", MISSING))
+    _check_arn_regions(check, region, variants, listener, load_balancer)
     if check.issues:
         raise ConfigError(check.issues)
     return RoutingConfig(
@@ -203,6 +197,7 @@ def _variants(check: Checker, value: object) -> list[Variant]:
                 "with a letter and not ending with a hyphen (it names AWS resources and is the "
                 "override header's value)",
             )
+            _variant(check, str(name), settings, path)  # still report its settings' problems
             continue
         variant = _variant(check, name, settings, path)
         if variant is not None:
@@ -260,6 +255,12 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
             "least_outstanding_requests",
         ),
     )
+    if slow_start and algorithm != "round_robin":
+        check.note(
+            join(path, "slowStart"),
+            f"got {slow_start} with algorithm {algorithm}; AWS allows slow start only with "
+            "algorithm: round_robin (set it on this variant, or slowStart: 0)",
+        )
     control = check.boolean(s.get("control", MISSING), join(path, "control"), False)
     priority = check.integer(
         s.get("rulePriority", MISSING), join(path, "rulePriority"), PRIORITY_MIN, PRIORITY_MAX, derived_rule_priority(name)
@@ -309,7 +310,7 @@ def target_problem(target_type: str, target: str) -> str | None:
             return "must be an IPv4 address such as 10.0.1.15 (targetType ip)"
         if isinstance(address, ipaddress.IPv6Address):
             return "must be an IPv4 address; IPv6 targets are not supported yet"
-        if not (address.is_private or address in SHARED_ADDRESS_SPACE) or address.is_loopback or address.is_link_local:
+        if not any(address in network for network in IP_TARGET_RANGES):
             return "must be a private address (RFC 1918 or 100.64.0.0/10); ALB cannot target public IPs"
         return None
     if not LAMBDA_ARN.fullmatch(target):
@@ -347,7 +348,7 @@ def _health_check(
         port=port,
         protocol=check.choice(h.get("protocol", MISSING), join(path, "protocol"), ("HTTP", "HTTPS"), _protocol(variant_protocol)),
         matcher=check.string(
-            h.get("matcher", MISSING),
+            _digits_as_text(h.get("matcher", MISSING)),
             join(path, "matcher"),
             MATCHER,
             "must be HTTP codes from 200 to 499 as '200', '200,202' or '200-299'",
@@ -360,6 +361,27 @@ def _health_check(
         unhealthy_threshold=check.integer(h.get("unhealthyThreshold", MISSING), join(path, "unhealthyThreshold"), 2, 10, 3)
         or 3,
     )
+
+
+def _check_arn_regions(
+    check: Checker, region: str, variants: list[Variant], listener: ListenerSettings, load_balancer: LoadBalancerSettings
+) -> None:
+    """An ALB can only use a certificate, a regional web ACL and Lambda targets from its own region."""
+    located: list[tuple[str, str]] = [(join("listener", "certificateArn"), listener.certificate_arn or "")]
+    located += [(join("listener.additionalCertificateArns", i), arn) for i, arn in enumerate(listener.additional_certificate_arns)]
+    located.append(("loadBalancer.webAclArn", load_balancer.web_acl_arn or ""))
+    for v in variants:
+        if v.target_type == "lambda":
+            located += [(join(join(join("variants", v.name), "targets"), i), arn) for i, arn in enumerate(v.targets)]
+    for path, arn in located:
+        parts = arn.split(":")
+        if len(parts) > 3 and parts[3] and parts[3] != region:
+            check.fail(path, arn, f"is in region {parts[3]}; the ALB is in aws:region {region} and can only use resources from there")
+
+
+def _digits_as_text(value: object) -> object:
+    """`matcher: 200` unquoted in YAML is an int; ALB takes the same code as text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _protocol(value: str | None) -> Protocol:
@@ -377,7 +399,7 @@ def _stickiness(check: Checker, value: object) -> Stickiness:
 def _listener(check: Checker, value: object, dns: Dns | None) -> ListenerSettings:
     s = check.mapping(value, "listener", LISTENER_KEYS)
     cidrs = check.cidrs(s.get("allowedCidrs", MISSING), "listener.allowedCidrs", ("0.0.0.0/0",))
-    if s.get("allowedCidrs", MISSING) is not MISSING and not cidrs and not check.issues:
+    if isinstance(s.get("allowedCidrs", MISSING), list) and not s["allowedCidrs"]:
         check.note("listener.allowedCidrs", "is empty; list at least one CIDR (0.0.0.0/0 admits everyone)")
     protocol = cast(Protocol, check.choice(s.get("protocol", MISSING), "listener.protocol", ("HTTP", "HTTPS"), "HTTP"))
     https = protocol == "HTTPS"
@@ -391,7 +413,16 @@ def _listener(check: Checker, value: object, dns: Dns | None) -> ListenerSetting
         if not CERTIFICATE_ARN.fullmatch(arn):
             check.fail(join("listener.additionalCertificateArns", i), arn, arn_allowed)
     check.duplicates(additional, "listener.additionalCertificateArns")
-    policy = check.choice(s.get("sslPolicy", MISSING), "listener.sslPolicy", SSL_POLICIES, DEFAULT_SSL_POLICY)
+    policy = s.get("sslPolicy", MISSING)
+    if policy is MISSING:
+        policy = DEFAULT_SSL_POLICY
+    elif policy not in SSL_POLICIES:
+        check.fail(
+            "listener.sslPolicy",
+            policy,
+            f"must be {DEFAULT_SSL_POLICY} or a stricter ALB policy (TLS 1.2 minimum with TLS 1.3): {', '.join(SSL_POLICIES[1:])}",
+        )
+        policy = DEFAULT_SSL_POLICY
     if https and not certificate and dns is None:
         check.note(
             "listener.certificateArn",
@@ -408,7 +439,7 @@ def _listener(check: Checker, value: object, dns: Dns | None) -> ListenerSetting
         allowed_cidrs=tuple(cidrs),
         certificate_arn=certificate or None,
         additional_certificate_arns=tuple(additional),
-        ssl_policy=policy,
+        ssl_policy=str(policy),
     )
 
 
@@ -559,9 +590,9 @@ def _alarms(check: Checker, value: object) -> AlarmSettings:
             error_rate = float(rate)
         else:
             check.fail("alarms.errorRatePercent", rate, "must be a number above 0 and at most 100 (percent of requests)")
-    period = check.integer(s.get("period", MISSING), "alarms.period", 10, 86400, d.period) or d.period
-    if period not in (10, 30) and period % 60:
-        check.fail("alarms.period", period, "must be 10, 30 or a multiple of 60 seconds")
+    period = check.integer(s.get("period", MISSING), "alarms.period", 60, 86400, d.period) or d.period
+    if period % 60:
+        check.fail("alarms.period", period, "must be a multiple of 60 seconds (ALB publishes its metrics once a minute)")
     evaluation = check.integer(s.get("evaluationPeriods", MISSING), "alarms.evaluationPeriods", 1, 100, d.evaluation_periods)
     datapoints = check.integer(s.get("datapointsToAlarm", MISSING), "alarms.datapointsToAlarm", 1, 100, d.datapoints_to_alarm)
     evaluation = evaluation or d.evaluation_periods
@@ -587,5 +618,9 @@ def _alarms(check: Checker, value: object) -> AlarmSettings:
         period=period,
         evaluation_periods=evaluation,
         datapoints_to_alarm=datapoints,
+        no_healthy_hosts_periods=check.integer(
+            s.get("noHealthyHostsPeriods", MISSING), "alarms.noHealthyHostsPeriods", 1, 100, d.no_healthy_hosts_periods
+        )
+        or d.no_healthy_hosts_periods,
         emails=tuple(emails),
     )

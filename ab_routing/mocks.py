@@ -29,7 +29,7 @@ RESOURCE_REF_VALUE = "5cf8f73096256a8f31e491e813e4eb8e"
 SECRET = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PLACEHOLDER_VPC_ID = "vpc-0000000000000000a"
-PLACEHOLDER_VPC_CIDR = "10.0.0.0/16"
+PLACEHOLDER_VPC_CIDR = "10.0.0.0/8"
 PLACEHOLDER_SUBNETS = ("subnet-0000000000000000a", "subnet-0000000000000000b")
 
 
@@ -215,7 +215,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         result: dict[str, Any]
         if args.token == "aws:ec2/getVpc:getVpc":
-            result = {"id": args.args.get("id") or PLACEHOLDER_VPC_ID, "cidrBlock": PLACEHOLDER_VPC_CIDR}
+            result = {
+                "id": args.args.get("id") or PLACEHOLDER_VPC_ID,
+                "cidrBlock": PLACEHOLDER_VPC_CIDR,
+                "cidrBlockAssociations": [{"associationId": "vpc-cidr-assoc-0", "cidrBlock": PLACEHOLDER_VPC_CIDR, "state": "associated"}],
+            }
         elif args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}
         elif args.token == "aws:ec2/getSubnets:getSubnets":

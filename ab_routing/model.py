@@ -145,10 +145,12 @@ class AlarmSettings:
     latency_p99_ms: int = 2000
     """Alarm when TargetResponseTime p99 exceeds this many milliseconds."""
     period: int = 60
-    """Seconds per evaluation period: 10, 30 or a multiple of 60."""
+    """Seconds per evaluation period, a multiple of 60 (ALB publishes metrics once a minute)."""
     evaluation_periods: int = 5
     datapoints_to_alarm: int = 3
     """How many of the evaluation periods must breach (M of N), at most evaluation_periods."""
+    no_healthy_hosts_periods: int = 2
+    """Consecutive periods without a healthy host before that alarm fires, 1-100."""
     emails: tuple[str, ...] = ()
     """Email addresses subscribed to the alarm topic (each must confirm the subscription)."""
 

@@ -166,9 +166,9 @@ def no_healthy_hosts_alarm(
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
 ) -> aws.cloudwatch.MetricAlarmArgs:
-    """Fewer than one healthy host for two periods. Missing data breaches: a group that reports
-    nothing has no healthy host to report."""
-    periods = min(2, settings.evaluation_periods)
+    """Fewer than one healthy host for `noHealthyHostsPeriods` periods. Missing data breaches: a
+    group that reports nothing has no healthy host to report."""
+    periods = settings.no_healthy_hosts_periods
     return aws.cloudwatch.MetricAlarmArgs(
         alarm_description=f"ab-routing: variant {variant.name} has no healthy hosts",
         namespace=NAMESPACE,

@@ -22,7 +22,8 @@ from ab_routing.stackfiles import StackFiles
 
 NOTES = (
     "Offline plan under Pulumi mocks: nothing was deployed or previewed against AWS.",
-    "ARNs, ids, DNS names, the VPC CIDR and default-VPC subnets are deterministic placeholders.",
+    "ARNs, ids, DNS names, the VPC CIDR (10.0.0.0/8) and default-VPC subnets are deterministic placeholders;"
+    " the CIDR only decides which IP targets get availabilityZone 'all' (outside the VPC).",
     "Shares are percentages, 100 * weight / sum of weights, rounded half-up to 2 decimals.",
     "'resources' lists this program's registrations: a tree walk from the stack, parents before children, siblings by URN.",
     "'awsxChildren' lists what awsx components create at deploy time; they are not registrations of this program.",

@@ -6,6 +6,7 @@ Nothing here registers a resource, so tests call these directly, without mocks. 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -179,3 +180,11 @@ def listener_args(
             tags=dict(tags),
         ),
     ]
+
+
+def ip_target_availability_zone(ip: str, vpc_cidrs: Sequence[str]) -> str | None:
+    """`all` for an IP target outside the VPC's CIDR blocks (peered VPC, on-premises): AWS requires
+    it there and rejects it inside the VPC, where the zone comes from the subnet."""
+    address = ipaddress.ip_address(ip)
+    inside = any(address in ipaddress.ip_network(cidr, strict=False) for cidr in vpc_cidrs if cidr)
+    return None if inside else "all"

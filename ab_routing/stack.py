@@ -56,8 +56,9 @@ class AbRouting(pulumi.ComponentResource):
         vpc_id, subnet_ids = self._network()
         self.security_group, self.target_security_group = self._create_security_groups(vpc_id)
         self.target_groups = {v.name: self._create_target_group(v, vpc_id) for v in config.variants}
+        vpc_cidrs = self._vpc_cidrs(vpc_id) if any(v.target_type == "ip" and v.targets for v in config.variants) else None
         for variant in config.variants:
-            self._create_attachments(variant)
+            self._create_attachments(variant, vpc_cidrs)
         log_bucket, log_dependencies = self._access_log_bucket()
         self.access_logs_bucket = log_bucket
         self.alb = self._create_load_balancer(subnet_ids, self._certificate_arn(), log_bucket, log_dependencies)
@@ -103,6 +104,13 @@ class AbRouting(pulumi.ComponentResource):
         )
         return vpc.id, aws.ec2.get_subnets_output(filters=filters, opts=invoke).ids
 
+    def _vpc_cidrs(self, vpc_id: pulumi.Input[str]) -> pulumi.Output[list[str]]:
+        """The VPC's IPv4 CIDR blocks (primary and secondary), to place IP targets inside or outside it."""
+        vpc = aws.ec2.get_vpc_output(id=vpc_id, opts=pulumi.InvokeOutputOptions(parent=self))
+        return pulumi.Output.all(vpc.cidr_block, vpc.cidr_block_associations).apply(
+            lambda values: [values[0], *(_cidr_of(a) for a in values[1] or [])]
+        )
+
     # -- security groups ----------------------------------------------------------------------
 
     def _create_security_groups(self, vpc_id: pulumi.Input[str]) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
@@ -123,7 +131,7 @@ class AbRouting(pulumi.ComponentResource):
         fleet_group = aws.ec2.SecurityGroup(
             TARGETS_GROUP,
             vpc_id=vpc_id,
-            description="ab-routing model fleet: admits only the ALB, on the variants' ports",
+            description="ab-routing model fleet: admits only the ALB, on the variant ports",
             tags=self._tags,
             opts=self._child,
         )
@@ -173,7 +181,7 @@ class AbRouting(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _create_attachments(self, variant: Variant) -> None:
+    def _create_attachments(self, variant: Variant, vpc_cidrs: pulumi.Output[list[str]] | None) -> None:
         """Register the variant's configured targets. awsx's attachment handles instances and Lambda
         functions (it adds the invoke permission for elasticloadbalancing.amazonaws.com); awsx has
         none for IP targets, so those use pulumi-aws directly.
@@ -186,7 +194,11 @@ class AbRouting(pulumi.ComponentResource):
             elif variant.target_type == "lambda":
                 awsx.lb.TargetGroupAttachment(name, target_group=group, lambda_arn=target, opts=self._child)
             else:
-                aws.lb.TargetGroupAttachment(name, target_group_arn=group.arn, target_id=target, port=variant.port, opts=self._child)
+                assert vpc_cidrs is not None
+                zone = vpc_cidrs.apply(lambda cidrs, ip=target: routing.ip_target_availability_zone(ip, cidrs))
+                aws.lb.TargetGroupAttachment(
+                    name, target_group_arn=group.arn, target_id=target, port=variant.port, availability_zone=zone, opts=self._child
+                )
 
     def _create_override_rule(self, variant: Variant) -> aws.lb.ListenerRule:
         return aws.lb.ListenerRule(
@@ -423,6 +435,14 @@ class AbRouting(pulumi.ComponentResource):
         )
         aws.cloudwatch.Dashboard(naming.COMPONENT_NAME, dashboard_name=name, dashboard_body=body, opts=self._child)
         return topic.arn, monitoring.dashboard_url(region, name)
+
+
+def _cidr_of(association: object) -> str:
+    """A VPC CIDR association, which the output form of get_vpc hands over as a typed result or as a
+    plain dict depending on how it was lifted."""
+    if isinstance(association, dict):
+        return str(association.get("cidr_block") or association.get("cidrBlock") or "")
+    return str(getattr(association, "cidr_block", "") or "")
 
 
 def _listener_arn(listeners: Sequence[aws.lb.Listener] | None, index: int) -> pulumi.Output[str]:

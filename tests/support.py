@@ -11,6 +11,8 @@ from ab_routing.offline import OfflineRun, run_offline
 INSTANCE_A = "i-0123456789abcdef0"
 INSTANCE_B = "i-0fedcba9876543210"
 INSTANCE_C = "i-0aaaaaaaaaaaaaaa1"
+ACCOUNT = "111122223333"
+CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f4e8a52-3c1b-4d6e-9a7f-2b5c8d1e6f90"
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fraud-model-v3"
 
 

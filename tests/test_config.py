@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ab_routing.config import parse_config, target_problem
 from ab_routing.naming import derived_rule_priority
 from ab_routing.validate import ConfigError
-from tests.support import LAMBDA_ARN, base_raw
+from tests.support import ACCOUNT, CERT, LAMBDA_ARN, base_raw
 
 
 def problems(raw: dict[str, Any]) -> list[str]:
@@ -355,3 +355,66 @@ def test_arbitrary_top_level_junk_never_crashes(junk: dict[str, int]) -> None:
         parse_config(raw)
     except ConfigError as error:
         assert error.issues
+
+
+# -- AWS cross-field rules (found in review; moto and mocks do not enforce them) -------------------
+
+
+def test_slow_start_needs_round_robin() -> None:
+    found = problems(with_variant(slowStart=120))
+    assert any("variants.challenger.slowStart: got 120 with algorithm least_outstanding_requests" in p for p in found)
+    assert any("round_robin" in p for p in problems(with_variant(slowStart=60, algorithm="weighted_random")))
+    assert parse_config(with_variant(slowStart=60, algorithm="round_robin")).variant("challenger").slow_start == 60
+
+
+@pytest.mark.parametrize("ip", ["0.0.0.1", "198.18.0.1", "192.0.2.1", "240.0.0.1", "255.255.255.255", "169.254.0.1"])
+def test_ip_targets_outside_the_ranges_alb_accepts_are_rejected(ip: str) -> None:
+    assert target_problem("ip", ip) is not None
+
+
+def test_arns_from_another_region_are_rejected() -> None:
+    raw = base_raw()
+    raw["variants"]["challenger"] = {"weight": 1, "targetType": "lambda", "targets": [LAMBDA_ARN.replace("us-east-1", "eu-west-1")]}
+    raw["listener"] = {"protocol": "HTTPS", "certificateArn": CERT.replace("us-east-1", "eu-west-1")}
+    raw["loadBalancer"] = {"webAclArn": f"arn:aws:wafv2:eu-west-1:{ACCOUNT}:regional/webacl/m/7c1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"}
+    text = "\n".join(problems(raw))
+    for path in ("variants.challenger.targets[0]", "listener.certificateArn", "loadBalancer.webAclArn"):
+        assert f"{path}: got" in text and "is in region eu-west-1; the ALB is in aws:region us-east-1" in text
+
+
+@pytest.mark.parametrize(
+    "policy", ["ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS-1-0-2015-04", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06"]
+)
+def test_weaker_ssl_policies_are_refused(policy: str) -> None:
+    raw = base_raw()
+    raw["listener"] = {"protocol": "HTTPS", "certificateArn": CERT}
+    raw["listener"]["sslPolicy"] = policy
+    assert any(p.startswith("listener.sslPolicy: got") and "stricter" in p for p in problems(raw))
+    raw["listener"]["sslPolicy"] = "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09"
+    assert parse_config(raw).listener.ssl_policy == "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09"
+
+
+def test_problems_are_reported_together_even_for_a_badly_named_variant_and_empty_cidrs() -> None:
+    raw = base_raw()
+    raw["variants"]["Bad_Name"] = {"weight": 5000, "wieght": 1, "port": 0}
+    raw["listener"]["allowedCidrs"] = []
+    text = "\n".join(problems(raw))
+    for fragment in (
+        "variants.Bad_Name: invalid variant name",
+        "variants.Bad_Name.weight: got 5000",
+        "variants.Bad_Name.wieght: unknown key",
+        "variants.Bad_Name.port: got 0",
+        "listener.allowedCidrs: is empty",
+    ):
+        assert fragment in text
+
+
+def test_unquoted_matcher_is_accepted() -> None:
+    assert parse_config(with_variant(healthCheck={"matcher": 200})).variant("challenger").health_check.matcher == "200"
+
+
+@pytest.mark.parametrize("region", ["5", "useast1", "US-EAST-1", ""])
+def test_bad_aws_region_is_a_config_error(region: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(base_raw(), region=region)
+    assert any(str(i).startswith("aws:region: got") for i in caught.value.issues)

@@ -121,6 +121,9 @@ def test_alarm_settings_and_email_subscriptions_come_from_config() -> None:
     assert (found["champion-latency-p99"]["period"], found["champion-latency-p99"]["evaluationPeriods"]) == (300, 3)
     assert found["champion-latency-p99"]["datapointsToAlarm"] == 2
     subscription = one(result, "aws:sns/topicSubscription:TopicSubscription").inputs
+    raw["alarms"] = {"noHealthyHostsPeriods": 4}
+    health = alarms(run(raw))["champion-no-healthy-hosts"]
+    assert (health["evaluationPeriods"], health["datapointsToAlarm"]) == (4, 4)
     assert subscription == {"topic": result.outputs["alarmTopicArn"], "protocol": "email", "endpoint": "oncall@example.com"}
 
 
@@ -146,7 +149,9 @@ def test_weight_shift_leaves_dashboard_and_alarms_alone() -> None:
     [
         ({"errorRatePercent": 0}, "alarms.errorRatePercent: got 0"),
         ({"errorRatePercent": 101}, "at most 100"),
-        ({"period": 45}, "alarms.period: got 45; must be 10, 30 or a multiple of 60"),
+        ({"period": 45}, "alarms.period: got 45; must be an integer from 60 to 86400"),
+        ({"period": 90}, "alarms.period: got 90; must be a multiple of 60 seconds"),
+        ({"noHealthyHostsPeriods": 0}, "alarms.noHealthyHostsPeriods: got 0"),
         ({"evaluationPeriods": 2, "datapointsToAlarm": 3}, "alarms.datapointsToAlarm: got 3; must be at most evaluationPeriods (2)"),
         ({"emails": ["not-an-email"]}, "alarms.emails[0]: got"),
         ({"latencyP99Ms": 0}, "alarms.latencyP99Ms: got 0"),

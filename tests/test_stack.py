@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
@@ -12,6 +13,7 @@ from tests.support import (
     ALB,
     AWS_ATTACHMENT,
     AWSX_ATTACHMENT,
+    CERT,
     EGRESS,
     INGRESS,
     INSTANCE_A,
@@ -131,13 +133,20 @@ def test_lambda_variant_has_no_port_protocol_or_vpc_and_its_health_check_is_off(
 
 def test_instance_and_ip_targets_are_registered_by_name() -> None:
     raw = base_raw()
-    raw["variants"]["challenger"] = {"weight": 10, "targetType": "ip", "targets": ["10.0.1.15", "10.0.2.16"], "port": 9000}
+    raw["variants"]["challenger"] = {
+        "weight": 10,
+        "targetType": "ip",
+        "targets": ["10.0.1.15", "10.0.2.16", "100.64.3.3"],
+        "port": 9000,
+    }
     result = run(raw)
     instance = by_type(result, AWSX_ATTACHMENT)[f"champion-{INSTANCE_A}"].inputs
     assert instance["instanceId"] == INSTANCE_A
     assert instance["targetGroup"]["$ref"].endswith("::champion")
     ips = by_type(result, AWS_ATTACHMENT)
-    assert set(ips) == {"challenger-10-0-1-15", "challenger-10-0-2-16"}
+    assert set(ips) == {"challenger-10-0-1-15", "challenger-10-0-2-16", "challenger-100-64-3-3"}
+    assert "availabilityZone" not in ips["challenger-10-0-1-15"].inputs  # inside the (placeholder) VPC CIDR
+    assert ips["challenger-100-64-3-3"].inputs["availabilityZone"] == "all"  # outside: AWS requires "all"
     assert ips["challenger-10-0-1-15"].inputs["targetId"] == "10.0.1.15"
     assert ips["challenger-10-0-1-15"].inputs["port"] == 9000
     assert ips["challenger-10-0-1-15"].inputs["targetGroupArn"] == result.outputs["variants"]["challenger"]["targetGroupArn"]
@@ -315,3 +324,22 @@ def test_invalid_config_raises_before_any_registration() -> None:
     with pytest.raises(pulumi.RunError, match="did you mean 'weight'"):
         run_offline(stack_config(raw), program=program)
     assert seen == []
+
+
+# AWS's GroupDescription and rule Description allow only these characters (EC2 API reference);
+# neither moto nor the mocks check them, so a stray apostrophe would only fail at deploy time.
+AWS_DESCRIPTION = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*")
+
+
+def test_security_group_and_rule_descriptions_use_only_characters_aws_accepts() -> None:
+    raw = base_raw()
+    raw["listener"] = {"protocol": "HTTPS", "certificateArn": CERT}
+    result = run(raw)
+    descriptions = [
+        r.inputs["description"]
+        for r in result.recording.registrations
+        if r.type in (SECURITY_GROUP, INGRESS, EGRESS) and "description" in r.inputs
+    ]
+    assert len(descriptions) >= 6
+    for description in descriptions:
+        assert AWS_DESCRIPTION.fullmatch(description), description
