@@ -8,6 +8,7 @@ frozen objects or raises one `ConfigError` listing them all. It registers nothin
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from typing import cast
@@ -138,7 +139,32 @@ IP_TARGET_RANGES = tuple(
 REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
 
-def parse_config(raw: Mapping[str, object], region: str = "us-east-1") -> RoutingConfig:
+NAMESPACE = "ab-routing"
+DEFAULT_REGION = "us-east-1"
+
+
+def decode(value: object) -> object:
+    """Pulumi hands structured config over as JSON text; scalars stay as the strings they are."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def parse_stack_config(values: Mapping[str, object]) -> RoutingConfig:
+    """Validate a whole stack's config, keyed as Pulumi keys it (`ab-routing:variants`, `aws:region`),
+    values as the engine passes them (JSON text) or as the stack file holds them (parsed YAML).
+
+    Every `ab-routing:` key is read, not key by key, so a misspelt key is reported rather than ignored.
+    """
+    prefix = f"{NAMESPACE}:"
+    raw = {key[len(prefix) :]: decode(value) for key, value in values.items() if key.startswith(prefix)}
+    return parse_config(raw, region=str(values.get("aws:region") or DEFAULT_REGION))
+
+
+def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> RoutingConfig:
     """Validate `raw` (keys without the `ab-routing:` prefix) and build the typed config.
 
     `region` is the stack's `aws:region`. Raises ConfigError with every problem found; returns

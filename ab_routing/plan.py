@@ -13,11 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ab_routing import routing
-from ab_routing.config import parse_config
+from ab_routing.config import parse_stack_config
 from ab_routing.mocks import Registration
-from ab_routing.model import RoutingConfig, Variant
+from ab_routing.model import Variant
 from ab_routing.offline import run_offline
-from ab_routing.program import NAMESPACE, decode
 from ab_routing.stackfiles import StackFiles
 
 NOTES = (
@@ -30,15 +29,9 @@ NOTES = (
 )
 
 
-def config_of(files: StackFiles) -> RoutingConfig:
-    prefix = f"{NAMESPACE}:"
-    raw = {k[len(prefix) :]: decode(v) for k, v in files.config.items() if k.startswith(prefix)}
-    return parse_config(raw, region=str(files.config.get("aws:region") or "us-east-1"))
-
-
 def build_plan(files: StackFiles) -> dict[str, Any]:
     """The plan document. Raises ConfigError (before anything runs) when the config is invalid."""
-    config = config_of(files)
+    config = parse_stack_config(files.config)
     run = run_offline(files.config, project=files.project, stack=files.stack)
     shares = routing.shares({v.name: v.weight for v in config.variants})
     return {

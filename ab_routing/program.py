@@ -6,20 +6,17 @@ and the tests run under mocks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from ab_routing import routing
-from ab_routing.config import parse_config
+from ab_routing.config import parse_stack_config
 from ab_routing.model import RoutingConfig
 from ab_routing.naming import COMPONENT_NAME
 from ab_routing.stack import AbRouting
 from ab_routing.validate import ConfigError
-
-NAMESPACE = "ab-routing"
 
 
 def engine_config() -> dict[str, object]:
@@ -27,30 +24,10 @@ def engine_config() -> dict[str, object]:
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
-def raw_config_from_engine() -> dict[str, object]:
-    """Every `ab-routing:` key the engine passed to this program, structured values decoded.
-
-    Read as a whole (not key by key) so a misspelt key is reported instead of silently ignored.
-    """
-    prefix = f"{NAMESPACE}:"
-    return {key[len(prefix) :]: decode(value) for key, value in engine_config().items() if key.startswith(prefix)}
-
-
-def decode(value: object) -> object:
-    """Pulumi hands structured config over as JSON text; scalars stay as the strings they are."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def load_config() -> RoutingConfig:
     """The validated config, or a clean Pulumi error (no traceback) listing every problem."""
     try:
-        region = str(engine_config().get("aws:region") or "us-east-1")
-        return parse_config(raw_config_from_engine(), region=region)
+        return parse_stack_config(engine_config())
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 

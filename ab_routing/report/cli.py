@@ -90,7 +90,7 @@ def run_report(
     """Run the report for parsed `args`; returns the exit code. Never raises for user-facing problems."""
     from botocore.exceptions import NoRegionError
 
-    from ab_routing.plan import config_of
+    from ab_routing.config import parse_stack_config
     from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_metrics
     from ab_routing.report.outputs import OutputsError, parse_outputs, pulumi_outputs, read_outputs_file
     from ab_routing.report.render import render_json, render_text
@@ -101,7 +101,7 @@ def run_report(
 
     try:
         files = read_stack(args.dir, args.stack)
-        config = config_of(files)
+        config = parse_stack_config(files.config)
     except StackFileError as error:
         _error(str(error))
         return EXIT_INVALID
