@@ -10,6 +10,7 @@ Those stand-ins are listed apart (`awsx_children`), never mixed with the program
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 ACCOUNT = "123456789012"
 RESOURCE_REF = "4dabf18193072939515e22adb298388d"
@@ -238,15 +239,40 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self._mocks = mocks
         self._current = threading.local()
+        self._loops: set[asyncio.AbstractEventLoop] = set()
         mocks.monitor = self
 
     def current_urn(self) -> str:
         return str(getattr(self._current, "urn", ""))
 
+    def _track_loop(self) -> None:
+        """The SDK gives each monitor thread an event loop of its own and never closes it; left to
+        the garbage collector at interpreter exit, a loop may close after its sockets and print an
+        "Exception ignored" traceback. Keep them so `close_loops` can close them in order."""
+        with self._mocks._lock:
+            self._loops.add(_ensure_event_loop())
+
+    def close_loops(self) -> None:
+        """Close the monitor threads' event loops; call once the run and its executor are done."""
+        with self._mocks._lock:
+            loops, self._loops = self._loops, set()
+        for loop in loops:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._track_loop()
+        return super().Invoke(request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._track_loop()
+        return super().ReadResource(request)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Like MockMonitor.RegisterResource, but inputs reach the mocks as plain JSON (resource
         references as {"$ref": urn}). The SDK's version rehydrates references on the monitor's
         thread, whose event loop is not the program's, and the run then fails."""
+        self._track_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         inputs = plain(json_format.MessageToDict(request.object))
         registration = Registration(urn, request.type, request.name, request.parent or None, bool(request.custom), inputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from ab_routing.config import DEFAULT_REGION
 from ab_routing.mocks import Recording, install_mocks, plain
 from ab_routing.program import main
 
@@ -37,7 +38,12 @@ def run_offline(
 ) -> OfflineRun:
     """Run `program` with `config` (full keys such as `ab-routing:variants`) against placeholder
     mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate."""
-    region = str(config.get("aws:region") or "us-east-1")
+    # A loop of our own, set before the SDK makes any future and closed in order with the monitor
+    # threads' loops, so nothing is left for the garbage collector to close at interpreter exit
+    # (where it can print "Exception ignored" tracebacks on stderr).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    region = str(config.get("aws:region") or DEFAULT_REGION)
     pulumi.runtime.set_all_config(config_strings(config))
     mocks = install_mocks(project, stack, region)
     outputs: dict[str, Any] = {}
@@ -49,5 +55,12 @@ def run_offline(
         resolved = await pulumi.Output.from_input(exported).future()
         outputs.update(plain(resolved or {}))
 
-    _sync_await(run_pulumi_func(body))
+    try:
+        loop.run_until_complete(run_pulumi_func(body))
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        if mocks.monitor is not None:
+            mocks.monitor.close_loops()
+        loop.close()
+        asyncio.set_event_loop(None)
     return OfflineRun(project, stack, mocks.recording, outputs)
