@@ -135,42 +135,42 @@ class AbRouting(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child,
         )
+        ingress, egress = aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule
         for port in routing.listener_ports(listener):
             for cidr in listener.allowed_cidrs:
-                v6 = ":" in cidr
-                aws.vpc.SecurityGroupIngressRule(
-                    naming.ingress_rule_name(port, cidr),
-                    security_group_id=alb_group.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=None if v6 else cidr,
-                    cidr_ipv6=cidr if v6 else None,
-                    description=f"clients to listener port {port}",
-                    opts=self._child,
-                )
+                name = naming.ingress_rule_name(port, cidr)
+                self._tcp_rule(ingress, name, alb_group, port, f"clients to listener port {port}", cidr=cidr)
         for port in routing.variant_ports(self._config.variants):
-            aws.vpc.SecurityGroupEgressRule(
-                naming.egress_rule_name(port),
-                security_group_id=alb_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=fleet_group.id,
-                description=f"ALB to model targets on port {port}",
-                opts=self._child,
-            )
-            aws.vpc.SecurityGroupIngressRule(
-                f"{TARGETS_GROUP}-in-{port}",
-                security_group_id=fleet_group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=alb_group.id,
-                description=f"from the ab-routing ALB on port {port}",
-                opts=self._child,
-            )
+            name = naming.egress_rule_name(port)
+            self._tcp_rule(egress, name, alb_group, port, f"ALB to model targets on port {port}", peer_group=fleet_group)
+            name = f"{TARGETS_GROUP}-in-{port}"
+            self._tcp_rule(ingress, name, fleet_group, port, f"from the ab-routing ALB on port {port}", peer_group=alb_group)
         return alb_group, fleet_group
+
+    def _tcp_rule(
+        self,
+        rule_type: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+        name: str,
+        group: aws.ec2.SecurityGroup,
+        port: int,
+        description: str,
+        cidr: str | None = None,
+        peer_group: aws.ec2.SecurityGroup | None = None,
+    ) -> None:
+        """One standalone rule for one TCP port, to or from a CIDR block or another group."""
+        v6 = cidr is not None and ":" in cidr
+        rule_type(
+            name,
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_ipv4=None if v6 else cidr,
+            cidr_ipv6=cidr if v6 else None,
+            referenced_security_group_id=peer_group.id if peer_group else None,
+            description=description,
+            opts=self._child,
+        )
 
     # -- variants -----------------------------------------------------------------------------
 
