@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.report.cli import add_report_parser, run_report
-from ab_routing.report.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.stackfiles import StackFileError, read_stack
 from ab_routing.validate import ConfigError
 

@@ -1,4 +1,4 @@
-"""Exit codes, the same as `python -m ab_routing plan` uses."""
+"""Exit codes of every `python -m ab_routing` command."""
 
 from __future__ import annotations
 

@@ -15,8 +15,9 @@ import pulumi
 import pulumi_aws as aws
 
 from ab_routing.model import AlarmSettings, Variant
+from ab_routing.naming import ALB_METRICS_NAMESPACE
 
-NAMESPACE = "AWS/ApplicationELB"
+NAMESPACE = ALB_METRICS_NAMESPACE
 LATENCY_PERCENTILES = ("p50", "p90", "p99")
 
 

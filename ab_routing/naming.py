@@ -12,6 +12,9 @@ import re
 COMPONENT_NAME = "ab-routing"
 """Logical name of the component, the ALB and everything shared by all variants."""
 
+ALB_METRICS_NAMESPACE = "AWS/ApplicationELB"
+"""CloudWatch namespace of ALB metrics, read by the dashboard, the alarms and the report."""
+
 PRIORITY_MIN = 1
 PRIORITY_MAX = 50000
 

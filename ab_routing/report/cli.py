@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ab_routing.report.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.report.stats import DEFAULT_TAU
 from ab_routing.report.window import Since, parse_since
 

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from ab_routing.naming import ALB_METRICS_NAMESPACE
 from ab_routing.report.window import Window
 
-NAMESPACE = "AWS/ApplicationELB"
+NAMESPACE = ALB_METRICS_NAMESPACE
 REQUESTS = "RequestCount"
 TARGET_5XX = "HTTPCode_Target_5XX_Count"
 CONNECTION_ERRORS = "TargetConnectionErrorCount"

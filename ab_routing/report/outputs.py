@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ab_routing.report.exits import EXIT_FAILURE, EXIT_INVALID
+from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID
 
 Runner = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
 
