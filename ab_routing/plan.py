@@ -12,11 +12,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ab_routing import routing
 from ab_routing.config import parse_stack_config
 from ab_routing.mocks import Registration
 from ab_routing.model import Variant
 from ab_routing.offline import run_offline
+from ab_routing.shares import shares
 from ab_routing.stackfiles import StackFiles
 
 NOTES = (
@@ -33,12 +33,12 @@ def build_plan(files: StackFiles) -> dict[str, Any]:
     """The plan document. Raises ConfigError (before anything runs) when the config is invalid."""
     config = parse_stack_config(files.config)
     run = run_offline(files.config, project=files.project, stack=files.stack)
-    shares = routing.shares({v.name: v.weight for v in config.variants})
+    share_of = shares({v.name: v.weight for v in config.variants})
     return {
         "project": files.project,
         "stack": files.stack,
         "notes": list(NOTES),
-        "variants": [_variant(v, shares[v.name]) for v in config.variants],
+        "variants": [_variant(v, share_of[v.name]) for v in config.variants],
         "resources": [_resource(r) for r in ordered(run.recording.registrations)],
         "awsxChildren": sorted(
             (

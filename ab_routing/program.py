@@ -11,10 +11,10 @@ from collections.abc import Mapping
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from ab_routing import routing
 from ab_routing.config import parse_stack_config
 from ab_routing.model import RoutingConfig
 from ab_routing.naming import COMPONENT_NAME
+from ab_routing.shares import shares
 from ab_routing.stack import AbRouting
 from ab_routing.validate import ConfigError
 
@@ -34,7 +34,7 @@ def load_config() -> RoutingConfig:
 
 def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, object]:
     """The stack outputs other tools read; the names are an interface, keep them."""
-    share = routing.shares({v.name: v.weight for v in config.variants})
+    share = shares({v.name: v.weight for v in config.variants})
     port = config.listener.port
     scheme = config.listener.protocol.lower()
     default_port = 443 if scheme == "https" else 80

@@ -8,29 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from ab_routing.model import HealthCheck, ListenerSettings, Override, Stickiness, Variant
-
-SHARE_DECIMALS = 2
-"""Shares are percentages rounded half-up to this many decimals, so they may not sum to exactly 100."""
-
-
-def shares(weights: Mapping[str, int]) -> dict[str, float]:
-    """Each variant's share of traffic in percent: 100 * weight / sum of weights, rounded half-up.
-
-    All-zero weights (rejected by config validation) give every variant 0.
-    """
-    total = sum(weights.values())
-    quantum = Decimal(1).scaleb(-SHARE_DECIMALS)
-    return {
-        name: float((Decimal(100 * w) / Decimal(total)).quantize(quantum, ROUND_HALF_UP)) if total else 0.0
-        for name, w in weights.items()
-    }
 
 
 def forward_action(

@@ -10,20 +10,21 @@ from hypothesis import strategies as st
 from ab_routing import routing
 from ab_routing.config import parse_config
 from ab_routing.naming import attachment_name, derived_rule_priority
+from ab_routing.shares import shares
 from tests.support import base_raw
 
 
 def test_shares_are_percent_rounded_half_up_to_two_decimals() -> None:
-    assert routing.shares({"a": 90, "b": 10}) == {"a": 90.0, "b": 10.0}
-    assert routing.shares({"a": 1, "b": 2}) == {"a": 33.33, "b": 66.67}
-    assert routing.shares({"a": 1, "b": 7}) == {"a": 12.5, "b": 87.5}
-    assert routing.shares({"a": 1, "b": 1, "c": 1, "d": 0, "e": 5}) == {"a": 12.5, "b": 12.5, "c": 12.5, "d": 0.0, "e": 62.5}
-    assert routing.shares({"a": 1, "b": 15}) == {"a": 6.25, "b": 93.75}
+    assert shares({"a": 90, "b": 10}) == {"a": 90.0, "b": 10.0}
+    assert shares({"a": 1, "b": 2}) == {"a": 33.33, "b": 66.67}
+    assert shares({"a": 1, "b": 7}) == {"a": 12.5, "b": 87.5}
+    assert shares({"a": 1, "b": 1, "c": 1, "d": 0, "e": 5}) == {"a": 12.5, "b": 12.5, "c": 12.5, "d": 0.0, "e": 62.5}
+    assert shares({"a": 1, "b": 15}) == {"a": 6.25, "b": 93.75}
 
 
 @given(st.lists(st.integers(min_value=0, max_value=999), min_size=2, max_size=5).filter(lambda ws: sum(ws) > 0))
 def test_shares_sum_to_100_within_rounding(weights: list[int]) -> None:
-    result = routing.shares({f"v{i}": w for i, w in enumerate(weights)})
+    result = shares({f"v{i}": w for i, w in enumerate(weights)})
     assert abs(sum(result.values()) - 100) <= 0.005 * len(weights) + 1e-9
     for i, w in enumerate(weights):
         assert abs(result[f"v{i}"] - 100 * w / sum(weights)) <= 0.005 + 1e-9

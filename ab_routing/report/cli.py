@@ -12,9 +12,9 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from ab_routing.commands import add_stack_arguments
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.report.stats import DEFAULT_TAU
 from ab_routing.report.window import Since, parse_since
@@ -47,14 +47,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help="per-variant error rates, latency, split check and always-valid comparisons from CloudWatch",
         description="Compare each variant with the control from the load balancer's CloudWatch metrics.",
     )
-    p.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
-    p.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
-    p.add_argument(
-        "--outputs",
-        type=Path,
-        default=None,
-        help="JSON from `pulumi stack output --json` (default: run that command for --stack)",
-    )
+    add_stack_arguments(p)
     p.add_argument("--since", type=_since, default=parse_since("2h"), help="window length: 30m, 2h, 1d... (default: 2h)")
     p.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
     p.add_argument(
@@ -63,7 +56,6 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         default=DEFAULT_TAU,
         help=f"mSPRT mixing spread: the error-rate difference worth detecting (default: {DEFAULT_TAU:g})",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     return p
 
 
@@ -90,39 +82,24 @@ def run_report(
     """Run the report for parsed `args`; returns the exit code. Never raises for user-facing problems."""
     from botocore.exceptions import NoRegionError
 
-    from ab_routing.config import parse_stack_config
+    from ab_routing.commands import CommandError, load_deployed, load_stack
     from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_metrics
-    from ab_routing.report.outputs import OutputsError, parse_outputs, pulumi_outputs, read_outputs_file
     from ab_routing.report.render import render_json, render_text
     from ab_routing.report.verdict import build_report
     from ab_routing.report.window import make_window
-    from ab_routing.stackfiles import StackFileError, read_stack
-    from ab_routing.validate import ConfigError
 
     try:
-        files = read_stack(args.dir, args.stack)
-        config = parse_stack_config(files.config)
-    except StackFileError as error:
-        _error(str(error))
-        return EXIT_INVALID
-    except ConfigError as error:
-        print(f"Pulumi.{args.stack}.yaml: {error.render()}", file=sys.stderr)
-        return EXIT_INVALID
-    control = config.control
-    if control is None:
-        _error(
-            f"no control variant in Pulumi.{args.stack}.yaml: set `control: true` on exactly one variant "
-            "(the one the others are compared with), e.g. ab-routing:variants.<name>.control: true"
-        )
-        return EXIT_INVALID
-
-    try:
-        source = str(args.outputs) if args.outputs else f"outputs of stack {args.stack}"
-        raw = read_outputs_file(args.outputs) if args.outputs else pulumi_outputs(args.stack, args.dir)
-        deployed = parse_outputs(raw, source)
-    except OutputsError as error:
-        _error(str(error))
-        return error.exit_code
+        files, config = load_stack(args)
+        control = config.control
+        if control is None:
+            raise CommandError(
+                f"no control variant in Pulumi.{args.stack}.yaml: set `control: true` on exactly one variant "
+                "(the one the others are compared with), e.g. ab-routing:variants.<name>.control: true"
+            )
+        deployed = load_deployed(args)
+    except CommandError as problem:
+        _error(str(problem))
+        return problem.exit_code
     if deployed.variant(control.name) is None:
         names = ", ".join(v.name for v in deployed.variants)
         _error(

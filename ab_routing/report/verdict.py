@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ab_routing.model import RoutingConfig
+from ab_routing.outputs import Deployed
 from ab_routing.report.metrics import PERCENTILES, VariantMetrics
-from ab_routing.report.outputs import Deployed
 from ab_routing.report.stats import (
     ALPHA,
     SRM_THRESHOLD,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID
+from ab_routing.shares import share_percent
 
 Runner = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
 
@@ -33,6 +34,8 @@ class DeployedVariant:
     weight: int
     share: float
     """Percent of cookie-less traffic the listener sends here, as the outputs state it."""
+    target_group_arn: str | None = None
+    """The full ARN (what the ELBv2 API and the access logs name); None in outputs that lack it."""
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,42 @@ class Deployed:
     """`app/<name>/<id>`: the CloudWatch LoadBalancer dimension."""
     variants: tuple[DeployedVariant, ...]
     """In name order."""
+    load_balancer_arn: str | None = None
+    listener_arn: str | None = None
+    """The listener carrying the weighted forward."""
+    url: str | None = None
+    access_logs_bucket: str | None = None
+    alarms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """variant -> {errorRate, latencyP99, noHealthyHosts} alarm names (empty in older outputs)."""
+    source: str = "outputs"
+    """Where these outputs came from, for messages."""
 
     def variant(self, name: str) -> DeployedVariant | None:
         return next((v for v in self.variants if v.name == name), None)
 
+    def require(self, key: str) -> str:
+        """A top-level string output (`listenerArn`, `url`, ...) or OutputsError naming it."""
+        value = {
+            "loadBalancerArn": self.load_balancer_arn,
+            "listenerArn": self.listener_arn,
+            "url": self.url,
+            "accessLogsBucket": self.access_logs_bucket,
+        }[key]
+        if not value:
+            raise OutputsError(_missing(self.source, key, value))
+        return value
+
 
 def parse_outputs(document: object, source: str) -> Deployed:
-    """`pulumi stack output --json` -> Deployed; OutputsError names the first missing or bad output."""
+    """`pulumi stack output --json` -> Deployed; OutputsError names the first missing or bad output.
+
+    Only what every command needs is required (`loadBalancerArnSuffix`, `variants` with their
+    suffixes and weights); the rest is read when present and required by the command that uses it.
+    """
     if not isinstance(document, Mapping):
         raise OutputsError(f"{source}: expected a JSON object of stack outputs")
+    if "outputs" in document and "resources" in document:
+        raise OutputsError(f"{source}: this is a `plan --json` document; pass its `outputs` object instead")
     lb = document.get("loadBalancerArnSuffix")
     if not isinstance(lb, str) or not lb:
         raise OutputsError(_missing(source, "loadBalancerArnSuffix", lb))
@@ -67,14 +97,35 @@ def parse_outputs(document: object, source: str) -> Deployed:
         weight = entry.get("weight")
         if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
             raise OutputsError(_missing(source, f"variants.{name}.weight", weight, "a non-negative integer"))
-        variants.append(DeployedVariant(str(name), suffix, weight, 0.0))
+        arn = entry.get("targetGroupArn")
+        variants.append(DeployedVariant(str(name), suffix, weight, 0.0, arn if isinstance(arn, str) and arn else None))
     total = sum(v.weight for v in variants)
-    shares: dict[str, float] = {}
+    placed: list[DeployedVariant] = []
     for v in variants:
         share = raw_variants[v.name].get("share")
-        fallback = round(100 * v.weight / total, 2) if total else 0.0
-        shares[v.name] = float(share) if isinstance(share, int | float) and not isinstance(share, bool) else fallback
-    return Deployed(lb, tuple(DeployedVariant(v.name, v.target_group_arn_suffix, v.weight, shares[v.name]) for v in variants))
+        value = float(share) if isinstance(share, int | float) and not isinstance(share, bool) else share_percent(v.weight, total)
+        placed.append(replace(v, share=value))
+    raw_alarms = document.get("alarms")
+    alarms: dict[str, dict[str, str]] = {}
+    if isinstance(raw_alarms, Mapping):
+        for name, entry in raw_alarms.items():
+            if isinstance(entry, Mapping):
+                alarms[str(name)] = {str(k): str(v) for k, v in entry.items() if isinstance(v, str)}
+    return Deployed(
+        lb,
+        tuple(placed),
+        load_balancer_arn=_optional(document, "loadBalancerArn"),
+        listener_arn=_optional(document, "listenerArn"),
+        url=_optional(document, "url"),
+        access_logs_bucket=_optional(document, "accessLogsBucket"),
+        alarms=alarms,
+        source=source,
+    )
+
+
+def _optional(document: Mapping[str, object], key: str) -> str | None:
+    value = document.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def _missing(source: str, key: str, value: object, expected: str = "") -> str:

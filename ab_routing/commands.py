@@ -1,0 +1,74 @@
+"""What every `python -m ab_routing` command shares: the `--stack/--dir/--outputs/--json` flags,
+reading the stack's config and outputs, and turning problems into a message and an exit code.
+
+A command raises `CommandError(message, exit_code)` for anything the user should read; `main`
+prints it on stderr (never a traceback) and exits with its code (see `ab_routing.exits`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ab_routing.exits import EXIT_INVALID
+
+if TYPE_CHECKING:
+    from ab_routing.model import RoutingConfig
+    from ab_routing.outputs import Deployed
+    from ab_routing.stackfiles import StackFiles
+
+
+class CommandError(Exception):
+    """A user-facing failure: `message` goes to stderr, `exit_code` is the process's exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_stack_arguments(p: argparse.ArgumentParser, *, outputs: bool = True) -> None:
+    """`--stack`, `--dir`, `--json` and (unless outputs=False) `--outputs`, the same in every command."""
+    p.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    p.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
+    if outputs:
+        p.add_argument(
+            "--outputs",
+            type=Path,
+            default=None,
+            help="JSON from `pulumi stack output --json` (default: run that command for --stack)",
+        )
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of tables")
+
+
+def error(message: str) -> None:
+    """A message on stderr, prefixed like every command's."""
+    print(f"error: {message}", file=sys.stderr)
+
+
+def load_stack(args: argparse.Namespace) -> tuple[StackFiles, RoutingConfig]:
+    """The stack files and the validated config for `args.stack` in `args.dir`, or CommandError (exit 2)."""
+    from ab_routing.config import parse_stack_config
+    from ab_routing.stackfiles import StackFileError, read_stack
+    from ab_routing.validate import ConfigError
+
+    try:
+        files = read_stack(args.dir, args.stack)
+        return files, parse_stack_config(files.config)
+    except StackFileError as problem:
+        raise CommandError(str(problem)) from None
+    except ConfigError as problem:
+        raise CommandError(f"Pulumi.{args.stack}.yaml: {problem.render()}") from None
+
+
+def load_deployed(args: argparse.Namespace) -> Deployed:
+    """The stack outputs from `--outputs FILE`, else from `pulumi stack output --json`, or CommandError."""
+    from ab_routing.outputs import OutputsError, parse_outputs, pulumi_outputs, read_outputs_file
+
+    source = str(args.outputs) if args.outputs else f"outputs of stack {args.stack}"
+    try:
+        raw = read_outputs_file(args.outputs) if args.outputs else pulumi_outputs(args.stack, args.dir)
+        return parse_outputs(raw, source)
+    except OutputsError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
