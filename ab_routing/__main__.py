@@ -21,7 +21,24 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     plan.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
     add_report_parser(sub)
+    reference = sub.add_parser("config-reference", help="print README's config reference, generated from the key declarations")
+    reference.add_argument("--write", type=Path, default=None, metavar="README", help="replace the generated block in this file instead")
     return p
+
+
+def run_config_reference(args: argparse.Namespace) -> int:
+    from ab_routing.reference import reference_markdown, write_readme
+
+    if args.write is None:
+        sys.stdout.write(reference_markdown())
+        return EXIT_OK
+    try:
+        changed = write_readme(args.write)
+    except (OSError, ValueError) as problem:
+        print(f"error: cannot update {args.write}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{args.write}: {'updated' if changed else 'already up to date'}", file=sys.stderr)
+    return EXIT_OK
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -46,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_plan(args)
     if args.command == "report":
         return run_report(args)
+    if args.command == "config-reference":
+        return run_config_reference(args)
     return EXIT_FAILURE
 
 

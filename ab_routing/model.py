@@ -1,46 +1,120 @@
-"""Typed, frozen view of a stack's `ab-routing:` config.
+"""Typed, frozen view of a stack's `ab-routing:` config, with every key declared once.
 
-Every object here is built once, by `ab_routing.config.parse_config`, after the whole config has
-been validated; nothing downstream reads `pulumi.Config`. Ranges and defaults are stated on each
-field, and README's config reference mirrors them.
+Each field that a config key fills is declared with `ab_routing.keys.key(name, kind, default, doc)`:
+the key's camelCase name, its type and allowed values, its default and a one-line description.
+Validation, defaults, the unknown-key check and README's config reference all come from these
+declarations. Objects are built once, by `ab_routing.config.parse_config`, after the whole config
+has been validated; nothing downstream reads `pulumi.Config`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import typing
+from dataclasses import dataclass, field
 from typing import Literal
+
+from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
 
 TargetType = Literal["instance", "ip", "lambda"]
 Protocol = Literal["HTTP", "HTTPS"]
-Algorithm = Literal["round_robin", "least_outstanding_requests", "weighted_random"]
+Algorithm = Literal["least_outstanding_requests", "round_robin", "weighted_random"]
+DesyncMode = Literal["monitor", "defensive", "strictest"]
+IpAddressType = Literal["ipv4", "dualstack", "dualstack-without-public-ipv4"]
+
+# -- patterns AWS imposes ----------------------------------------------------------------------
+
+VARIANT_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?")
+INSTANCE_ID = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+LAMBDA_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:lambda:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?"
+)
+CERTIFICATE_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:(?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}"
+    r"|iam::[0-9]{12}:server-certificate/[\w+=,.@/-]{1,128})"
+)
+WEB_ACL_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}")
+ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+DNS_NAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?")
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+LOG_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]{0,200}")
+VPC_ID = re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+SUBNET_ID = re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+HEALTH_PATH = re.compile(r"/[\x21-\x7e]{0,1023}")
+HTTP_CODE = r"(?:[2-4][0-9][0-9])"
+MATCHER = re.compile(rf"{HTTP_CODE}(?:-{HTTP_CODE}|(?:,{HTTP_CODE})*)")
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'+.^_`|~-]{1,40}")
+"""RFC 9110 token characters, less the wildcards ALB gives meaning to."""
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+SslPolicy = Literal[
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+]
+
+SSL_POLICIES: tuple[str, ...] = typing.get_args(SslPolicy)
+"""The default TLS 1.3 policy and the stricter ones (restricted ciphers, TLS 1.3 only, post-quantum,
+FIPS). Policies that admit TLS 1.0/1.1 or the extended (weaker) cipher lists are refused."""
+
+CERTIFICATE_ARN_TEXT = Text(
+    CERTIFICATE_ARN,
+    "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) or an IAM server certificate ARN",
+    "ACM certificate ARN in the stack's region, or an IAM server certificate ARN",
+)
 
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """A target group's health check.
+    """A target group's health check. Defaults follow the SageMaker inference-container contract
+    (`GET /ping` answering 200), which most model servers implement."""
 
-    Defaults follow the SageMaker inference-container contract (`GET /ping` answering 200), which
-    most model servers implement.
-    """
-
-    enabled: bool
-    """Default true; false for a `lambda` variant unless a healthCheck block is given."""
-    path: str
-    """1-1024 characters starting with `/`. Default `/ping`."""
-    port: str
-    """`traffic-port` (default) or a port 1-65535, as a string like AWS takes it."""
-    protocol: Protocol
-    """HTTP | HTTPS. Default: the variant's protocol."""
-    matcher: str
-    """HTTP codes 200-499: `200`, `200,202` or `200-299`. Default `200`."""
-    interval: int
-    """Seconds, 5-300, greater than `timeout`. Default 15 (35 for lambda)."""
-    timeout: int
-    """Seconds, 2-120, less than `interval`. Default 5 (30 for lambda)."""
-    healthy_threshold: int
-    """2-10. Default 3."""
-    unhealthy_threshold: int
-    """2-10. Default 3."""
+    enabled: bool = key(
+        "enabled",
+        Bool(),
+        True,
+        "off only for Lambda targets that need no check",
+        default_doc="`true` (`false` for lambda unless a `healthCheck` block is given)",
+    )
+    path: str = key(
+        "path",
+        Text(
+            HEALTH_PATH,
+            "must start with '/' and have 1-1024 printable characters without spaces",
+            "1-1024 printable chars starting with `/`",
+        ),
+        "/ping",
+        "the model server's cheap liveness endpoint",
+    )
+    matcher: str = key(
+        "matcher",
+        Text(
+            MATCHER,
+            "must be HTTP codes from 200 to 499 as '200', '200,202' or '200-299'",
+            "codes 200-499: `200`, `200,202`, `200-299`",
+            digits_as_text=True,
+        ),
+        "200",
+        "status codes that count as healthy",
+    )
+    interval: int = key(
+        "interval", Int(5, 300, unit="s"), 15, "seconds between checks; greater than timeout", default_doc="`15` (`35` lambda)"
+    )
+    timeout: int = key("timeout", Int(2, 120, unit="s"), 5, "seconds to wait; less than interval", default_doc="`5` (`30` lambda)")
+    healthy_threshold: int = key("healthyThreshold", Int(2, 10), 3, "consecutive successes before a target is healthy")
+    unhealthy_threshold: int = key("unhealthyThreshold", Int(2, 10), 3, "consecutive failures before a target is unhealthy")
+    port: int | Literal["traffic-port"] = key("port", PortOrTraffic(), "traffic-port", "not for lambda")
+    protocol: Protocol = key("protocol", Choice(), "HTTP", "not for lambda", default_doc="the variant's protocol")
 
 
 @dataclass(frozen=True)
@@ -48,56 +122,78 @@ class Variant:
     """One model variant: one target group, one share of the weighted forward."""
 
     name: str
-    """Lowercase letters, digits and hyphens, 1-20 chars, starting with a letter."""
-    weight: int
-    """0-999. Share = weight / sum of weights."""
-    target_type: TargetType
-    """instance (default) | ip | lambda."""
-    port: int | None
-    """1-65535, default 8080; None for lambda."""
-    protocol: Protocol | None
-    """HTTP (default) | HTTPS; None for lambda."""
-    targets: tuple[str, ...]
-    """Instance ids, private IPs or one Lambda function ARN; may be empty."""
-    health_check: HealthCheck
-    deregistration_delay: int
-    """Seconds, 0-3600. Default 60."""
-    slow_start: int
-    """Seconds, 0 (off, default) or 30-900."""
-    algorithm: Algorithm
-    """Default least_outstanding_requests."""
-    control: bool
-    """True for the variant the others are compared against; at most one."""
-    rule_priority: int
-    """Priority of this variant's override rule, 1-50000; derived from the name by default."""
+    """Lowercase letters, digits and hyphens, 1-20 chars, starting with a letter (the map key)."""
+    weight: int = key("weight", Int(0, 999), doc="share = weight / sum of weights; not all 0")
+    target_type: TargetType = key("targetType", Choice(), "instance", "how targets are registered")
+    port: int | None = key("port", Int(1, 65535), 8080, "the model server's port; not for lambda", default_doc="`8080` (none for lambda)")
+    protocol: Protocol | None = key("protocol", Choice(), "HTTP", "not for lambda", default_doc="`HTTP` (none for lambda)")
+    targets: tuple[str, ...] = key(
+        "targets",
+        TextList(allowed="instance ids, private IPv4 addresses or one Lambda ARN (above)"),
+        (),
+        "optional: autoscaling groups and ECS services register their own",
+        default_doc="`[]`",
+    )
+    health_check: HealthCheck = key(
+        "healthCheck", Section(HealthCheck), HealthCheck(), "the target group's health check", default_doc="see below"
+    )
+    deregistration_delay: int = key("deregistrationDelay", Int(0, 3600, unit="s"), 60, "lets in-flight inferences finish; not for lambda")
+    slow_start: int = key(
+        "slowStart",
+        Int(30, 900, zero_off=True, unit="seconds"),
+        0,
+        "warm-up ramp; only with `algorithm: round_robin` (AWS's rule); not for lambda",
+        default_doc="`0` (off)",
+    )
+    algorithm: Algorithm = key("algorithm", Choice(), "least_outstanding_requests", "not for lambda")
+    control: bool = key("control", Bool(), False, "at most one variant: the baseline the report compares against")
+    rule_priority: int = key(
+        "rulePriority",
+        Int(1, 50000),
+        0,
+        "set only to resolve a collision the validator reports; unique",
+        default_doc="derived from the name",
+    )
 
 
 @dataclass(frozen=True)
 class Stickiness:
     """Target-group stickiness of the weighted forward (the `AWSALBTG` cookie)."""
 
-    enabled: bool
-    """Default true."""
-    duration: int
-    """Seconds, 1-604800, also when disabled. Default 3600."""
+    enabled: bool = key("enabled", Bool(), True, "clients keep their variant for `duration` seconds")
+    duration: int = key("duration", Int(1, 604800, unit="s"), 3600, "also when disabled (AWS requires it)")
 
 
 @dataclass(frozen=True)
 class ListenerSettings:
     """The client-facing listener(s)."""
 
-    port: int
-    """Port of the listener carrying the weighted forward, 1-65535. Default 80 (HTTP), 443 (HTTPS)."""
-    protocol: Protocol
-    """HTTP (default) | HTTPS. With HTTPS, port 80 answers a 301 redirect to HTTPS."""
-    allowed_cidrs: tuple[str, ...]
-    """IPv4/IPv6 CIDRs admitted to the listener port(s). Default 0.0.0.0/0."""
-    certificate_arn: str | None = None
-    """ACM (or IAM server) certificate ARN; with HTTPS, required unless `dns` is set."""
-    additional_certificate_arns: tuple[str, ...] = ()
-    """Extra certificates served by SNI on the HTTPS listener."""
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    """An ALB security policy name. Default: TLS 1.3 and 1.2."""
+    protocol: Protocol = key("protocol", Choice(), "HTTP", "with HTTPS, port 80 answers a 301 redirect to HTTPS")
+    port: int = key(
+        "port", Int(1, 65535), 80, "the weighted-forward listener's port; not 80 with HTTPS", default_doc="`80` (HTTP), `443` (HTTPS)"
+    )
+    allowed_cidrs: tuple[str, ...] = key(
+        "allowedCidrs", Cidrs(), ("0.0.0.0/0",), "admitted on the listener port(s); at least one", default_doc="`[0.0.0.0/0]`"
+    )
+    certificate_arn: str | None = key("certificateArn", CERTIFICATE_ARN_TEXT, None, "HTTPS needs it unless `dns` is set")
+    additional_certificate_arns: tuple[str, ...] = key(
+        "additionalCertificateArns",
+        TextList(CERTIFICATE_ARN_TEXT, allowed="certificate ARNs"),
+        (),
+        "more certificates, served by SNI",
+        default_doc="`[]`",
+    )
+    ssl_policy: SslPolicy = key(
+        "sslPolicy",
+        Choice(
+            message=f"must be {DEFAULT_SSL_POLICY} or a stricter ALB policy (TLS 1.2 minimum with TLS 1.3): "
+            + ", ".join(SSL_POLICIES[1:]),
+            summary="that policy or a stricter one: the `-Res-`, `TLS13-1-3`, post-quantum (`-PQ-2025-09`) and FIPS "
+            "(`-FIPS-2023-04`, `-FIPS-PQ-2025-09`) variants",
+        ),
+        DEFAULT_SSL_POLICY,
+        "policies admitting TLS 1.0/1.1 or extended cipher lists are refused",
+    )
 
     @property
     def https(self) -> bool:
@@ -108,68 +204,102 @@ class ListenerSettings:
 class LoadBalancerSettings:
     """Attributes of the load balancer itself."""
 
-    internal: bool = False
-    deletion_protection: bool = False
-    idle_timeout: int = 300
-    """Seconds, 1-4000. Default 300: long enough for slow inference (large models, generation)."""
-    drop_invalid_header_fields: bool = True
-    http2: bool = True
-    desync_mitigation_mode: str = "defensive"
-    """monitor | defensive (default) | strictest."""
-    ip_address_type: str = "ipv4"
-    """ipv4 (default) | dualstack | dualstack-without-public-ipv4."""
-    client_keep_alive: int = 3600
-    """Seconds, 60-604800. Default 3600 (AWS's default)."""
-    web_acl_arn: str | None = None
-    """A WAFv2 regional web ACL to associate."""
+    internal: bool = key("internal", Bool(), False, "an internal ALB (reachable only inside the VPC)")
+    deletion_protection: bool = key("deletionProtection", Bool(), False, "the prod example turns it on")
+    idle_timeout: int = key("idleTimeout", Int(1, 4000, unit="s"), 300, "long enough for slow inference (AWS's default is 60)")
+    drop_invalid_header_fields: bool = key("dropInvalidHeaderFields", Bool(), True, "drop headers that are not valid HTTP")
+    http2: bool = key("http2", Bool(), True, "HTTP/2 towards clients")
+    desync_mitigation_mode: DesyncMode = key("desyncMitigationMode", Choice(), "defensive", "HTTP desync protection")
+    ip_address_type: IpAddressType = key("ipAddressType", Choice(), "ipv4", "`dualstack-without-public-ipv4` only internet-facing")
+    client_keep_alive: int = key("clientKeepAlive", Int(60, 604800, unit="s"), 3600, "client connection lifetime")
+    web_acl_arn: str | None = key(
+        "webAclArn",
+        Text(
+            WEB_ACL_ARN,
+            "must be a WAFv2 regional web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
+            "a WAFv2 regional web ACL ARN",
+        ),
+        None,
+        "associate this web ACL with the ALB",
+    )
 
 
 @dataclass(frozen=True)
 class AccessLogs:
     """ALB access logs in S3."""
 
-    enabled: bool = False
-    bucket: str | None = None
-    """An existing bucket; None: the stack creates one made for ALB logs."""
-    prefix: str = ""
-    retention_days: int = 90
-    """Days before created-bucket logs expire, 1-3650."""
+    enabled: bool = key("enabled", Bool(), False, "write access logs")
+    bucket: str | None = key(
+        "bucket",
+        Text(BUCKET_NAME, "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens", "an S3 bucket name"),
+        None,
+        "an existing bucket; none: the stack creates one made for ALB logs",
+    )
+    prefix: str = key(
+        "prefix",
+        Text(
+            LOG_PREFIX,
+            "must be up to 200 characters of letters, digits and !_.*'()/-, and must not contain AWSLogs",
+            "up to 200 chars, without `AWSLogs`",
+        ),
+        "",
+        "key prefix of the log objects",
+        default_doc='`""`',
+    )
+    retention_days: int = key("retentionDays", Int(1, 3650), 90, "days before logs expire; only for the created bucket")
 
 
 @dataclass(frozen=True)
 class AlarmSettings:
     """Per-variant CloudWatch alarms; every alarm notifies one SNS topic."""
 
-    error_rate_percent: float = 5.0
-    """Alarm when (target 5XX + target connection errors) / requests exceeds this, in percent (0-100]."""
-    latency_p99_ms: int = 2000
-    """Alarm when TargetResponseTime p99 exceeds this many milliseconds."""
-    period: int = 60
-    """Seconds per evaluation period, a multiple of 60 (ALB publishes metrics once a minute)."""
-    evaluation_periods: int = 5
-    datapoints_to_alarm: int = 3
-    """How many of the evaluation periods must breach (M of N), at most evaluation_periods."""
-    no_healthy_hosts_periods: int = 2
-    """Consecutive periods without a healthy host before that alarm fires, 1-100."""
-    emails: tuple[str, ...] = ()
-    """Email addresses subscribed to the alarm topic (each must confirm the subscription)."""
+    error_rate_percent: float = key(
+        "errorRatePercent", Number(0, 100, "percent of requests"), 5.0, "(target 5XX + target connection errors) / requests, in %"
+    )
+    latency_p99_ms: int = key("latencyP99Ms", Int(1, 3_600_000, unit="ms"), 2000, "TargetResponseTime p99")
+    period: int = key("period", Int(60, 86400, unit="s"), 60, "a multiple of 60 s (ALB publishes its metrics once a minute)")
+    evaluation_periods: int = key("evaluationPeriods", Int(1, 100), 5, "period x evaluationPeriods at most one day")
+    datapoints_to_alarm: int = key("datapointsToAlarm", Int(1, 100), 3, "at most `evaluationPeriods` (M of N)")
+    no_healthy_hosts_periods: int = key("noHealthyHostsPeriods", Int(1, 100), 2, "consecutive periods without a healthy host")
+    emails: tuple[str, ...] = key(
+        "emails",
+        TextList(Text(EMAIL, "must be an email address"), allowed="email addresses"),
+        (),
+        "subscribed to the alarm topic (each confirms by email)",
+        default_doc="`[]`",
+    )
 
 
 @dataclass(frozen=True)
 class Dns:
     """A Route 53 alias for the ALB (and, with HTTPS and no certificate ARN, an ACM certificate)."""
 
-    zone_id: str
-    record_name: str
+    zone_id: str = key(
+        "zoneId",
+        Text(ZONE_ID, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ", "a hosted zone id `Z…`"),
+        doc="the zone holding the record",
+    )
+    record_name: str = key(
+        "recordName",
+        Text(DNS_NAME, "must be a lowercase DNS name such as models.example.com", "a lowercase DNS name"),
+        doc="alias A (and AAAA when dual-stack) to the ALB",
+    )
 
 
 @dataclass(frozen=True)
 class Network:
     """Where the load balancer lives. Absent: the default VPC and its default subnets."""
 
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    """At least two, in different Availability Zones."""
+    vpc_id: str = key(
+        "vpcId",
+        Text(VPC_ID, "must be a VPC id such as vpc-0abc1234 (required with subnetIds)", "a VPC id `vpc-…`"),
+        doc="the target groups' VPC",
+    )
+    subnet_ids: tuple[str, ...] = key(
+        "subnetIds",
+        TextList(Text(SUBNET_ID, "must be a subnet id such as subnet-0aaa1111"), allowed="subnet ids `subnet-…`"),
+        doc="at least two, in different Availability Zones",
+    )
 
 
 @dataclass(frozen=True)
@@ -184,20 +314,44 @@ class Override:
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    """The whole validated config of one stack."""
+    """The whole validated config of one stack (the top-level `ab-routing:` keys)."""
 
-    variants: tuple[Variant, ...]
+    variants: tuple[Variant, ...] = key("variants", Section(Variant), doc="2 to 5 variants, name -> settings")
     """2-5 variants, sorted by name so that YAML key order never matters."""
-    stickiness: Stickiness
-    listener: ListenerSettings
-    network: Network | None
-    override: Override
-    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
-    access_logs: AccessLogs = AccessLogs()
-    dns: Dns | None = None
-    alarms: AlarmSettings = AlarmSettings()
-    region: str = "us-east-1"
-    """`aws:region` of the stack."""
+    stickiness: Stickiness = key(
+        "stickiness", Section(Stickiness), Stickiness(), "the weighted forward's stickiness", default_doc="see below"
+    )
+    listener: ListenerSettings = key(
+        "listener", Section(ListenerSettings), ListenerSettings(), "the client-facing listener", default_doc="see below"
+    )
+    network: Network | None = key(
+        "network", Section(Network), None, "omitted: the default VPC and its default subnets", default_doc="default VPC"
+    )
+    override_header: str | None = key(
+        "overrideHeader",
+        Text(HEADER_NAME, "", 'a header name (1-40 token characters, no `*`/`?`, not `Host`), or `""` to turn the override rules off'),
+        "X-Model-Variant",
+        "requests carrying `<header>: <variant>` reach that variant",
+    )
+    override_source_cidrs: tuple[str, ...] = key(
+        "overrideSourceCidrs",
+        Cidrs(allowed="up to 4 CIDRs"),
+        (),
+        "the override then works only from these source addresses (the client's public address on an internet-facing ALB)",
+        default_doc="`[]` (any source)",
+    )
+    load_balancer: LoadBalancerSettings = key(
+        "loadBalancer", Section(LoadBalancerSettings), LoadBalancerSettings(), "load balancer attributes", default_doc="see below"
+    )
+    access_logs: AccessLogs = key("accessLogs", Section(AccessLogs), AccessLogs(), "ALB access logs in S3", default_doc="off")
+    dns: Dns | None = key("dns", Section(Dns), None, "a Route 53 alias (and an ACM certificate with HTTPS)")
+    alarms: AlarmSettings = key("alarms", Section(AlarmSettings), AlarmSettings(), "per-variant alarms", default_doc="see below")
+    region: str = field(default="us-east-1")
+    """`aws:region` of the stack (not an `ab-routing:` key)."""
+
+    @property
+    def override(self) -> Override:
+        return Override(header=self.override_header, source_cidrs=self.override_source_cidrs)
 
     @property
     def control(self) -> Variant | None:

@@ -52,7 +52,7 @@ def health_check_args(health_check: HealthCheck, is_lambda: bool) -> aws.lb.Targ
         timeout=health_check.timeout,
         healthy_threshold=health_check.healthy_threshold,
         unhealthy_threshold=health_check.unhealthy_threshold,
-        port=None if is_lambda else health_check.port,
+        port=None if is_lambda else str(health_check.port),
         protocol=None if is_lambda else health_check.protocol,
     )
 
@@ -113,7 +113,7 @@ def variant_ports(variants: Sequence[Variant]) -> list[int]:
             continue
         ports.add(v.port)
         if v.health_check.enabled and v.health_check.port != "traffic-port":
-            ports.add(int(v.health_check.port))
+            ports.add(v.health_check.port)
     return sorted(ports)
 
 

@@ -172,13 +172,18 @@ class Checker:
             seen.add(item)
 
 
+INTEGER_TEXT = re.compile(r" *(-?[0-9]+) *")
+"""An integer as the Pulumi CLI may store it: ASCII digits, optional sign and surrounding spaces.
+Nothing else: `str.strip()` would also drop control characters that `int()` then rejects."""
+
+
 def as_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
+    if isinstance(value, str) and (match := INTEGER_TEXT.fullmatch(value)):
+        return int(match.group(1))
     return None
 
 

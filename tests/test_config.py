@@ -418,3 +418,46 @@ def test_bad_aws_region_is_a_config_error(region: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(base_raw(), region=region)
     assert any(str(i).startswith("aws:region: got") for i in caught.value.issues)
+
+
+# Any string, anywhere a config value can stand, ends in a clean ConfigError or a valid config: never
+# another exception (which `pulumi up` would show as a traceback). "5\x1f" once raised a bare
+# ValueError from int() after the value had been checked in its stripped form.
+def _config_paths() -> list[tuple[str, ...]]:
+    return [
+        ("variants", "challenger", "weight"),
+        ("variants", "challenger", "port"),
+        ("variants", "challenger", "targetType"),
+        ("variants", "challenger", "slowStart"),
+        ("variants", "challenger", "control"),
+        ("variants", "challenger", "rulePriority"),
+        ("variants", "challenger", "healthCheck", "port"),
+        ("variants", "challenger", "healthCheck", "interval"),
+        ("variants", "challenger", "healthCheck", "matcher"),
+        ("stickiness", "duration"),
+        ("listener", "port"),
+        ("listener", "protocol"),
+        ("alarms", "errorRatePercent"),
+        ("alarms", "period"),
+        ("accessLogs", "retentionDays"),
+        ("overrideHeader",),
+    ]
+
+
+def test_a_weight_with_a_trailing_control_character_is_a_config_error() -> None:
+    assert problems(with_variant(weight="5\x1f")) == ['variants.challenger.weight: got "5\\u001f"; must be an integer from 0 to 999']
+    assert parse_config(with_variant(weight=" 25 ")).variant("challenger").weight == 25
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_config_paths()), st.text(max_size=12))
+def test_any_string_anywhere_ends_in_a_clean_result(path: tuple[str, ...], text: str) -> None:
+    raw = base_raw()
+    node: Any = raw
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = text
+    try:
+        parse_config(raw)
+    except ConfigError as error:
+        assert all(str(issue) for issue in error.issues)
