@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from ab_routing import metrics as m
 from ab_routing.metrics import NAMESPACE
 from ab_routing.model import AlarmSettings, Variant
+from ab_routing.tags import variant_tags
 
 ALARM_QUERY_IDS = {m.TARGET_5XX.name: "errors", m.CONNECTION_ERRORS.name: "connection", m.REQUESTS.name: "requests"}
 """Query ids of the error-rate alarm's metric math, as deployed (renaming one updates every alarm)."""
@@ -101,6 +102,7 @@ def error_rate_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """(target 5XX + target connection errors) / requests, in percent. No traffic is not an outage:
     missing data does not breach, and a period without requests counts as 0 %."""
@@ -137,13 +139,13 @@ def error_rate_alarm(
                 return_data=True,
             ),
         ],
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 
-def _notifying(variant: Variant, topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+def _notifying(variant: Variant, topic_arn: pulumi.Input[str], tags: Mapping[str, str]) -> dict[str, Any]:
     """What every alarm shares: it notifies the topic on alarm and on recovery, tagged by variant."""
-    return {"alarm_actions": [topic_arn], "ok_actions": [topic_arn], "tags": {"ab-routing:variant": variant.name}}
+    return {"alarm_actions": [topic_arn], "ok_actions": [topic_arn], "tags": variant_tags(tags, variant.name)}
 
 
 def latency_alarm(
@@ -152,6 +154,7 @@ def latency_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """TargetResponseTime p99 above the threshold; no requests means no data, which does not breach."""
     return aws.cloudwatch.MetricAlarmArgs(
@@ -166,7 +169,7 @@ def latency_alarm(
         evaluation_periods=settings.evaluation_periods,
         datapoints_to_alarm=settings.datapoints_to_alarm,
         treat_missing_data="notBreaching",
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 
@@ -176,6 +179,7 @@ def no_healthy_hosts_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """Fewer than one healthy host for `noHealthyHostsPeriods` periods. Missing data breaches: a
     group that reports nothing has no healthy host to report."""
@@ -192,7 +196,7 @@ def no_healthy_hosts_alarm(
         evaluation_periods=periods,
         datapoints_to_alarm=periods,
         treat_missing_data="breaching",
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 

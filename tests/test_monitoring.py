@@ -83,7 +83,7 @@ def test_dashboard_alarm_and_report_count_errors_by_the_same_rule() -> None:
         expression = next(q[0]["expression"] for q in rate if isinstance(q[0], dict) and q[0]["id"] == f"rate{i}")
         assert len(error_ids) == 2 and all(f"FILL({e}, 0)" in expression for e in error_ids), expression
     variant = parse_config(base_raw()).variant("champion")
-    alarm = monitoring.error_rate_alarm(variant, "app/lb/1", "targetgroup/a/1", "arn:aws:sns:eu-west-1:1:t", AlarmSettings())
+    alarm = monitoring.error_rate_alarm(variant, "app/lb/1", "targetgroup/a/1", "arn:aws:sns:eu-west-1:1:t", AlarmSettings(), {})
     queries = list(alarm.metric_queries or [])  # type: ignore[arg-type]  # plain args objects here, not awaitables
     assert {q.metric.metric_name for q in queries if q.metric is not None} == rule | {"RequestCount"}
     assert set(report_metrics.SUM_METRICS) == rule | {"RequestCount"}

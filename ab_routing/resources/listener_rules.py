@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from ab_routing import naming, routing
 from ab_routing.model import Override, Variant
+from ab_routing.tags import variant_tags
 
 
 def create_override_rules(
@@ -29,7 +30,7 @@ def create_override_rules(
             priority=v.rule_priority,
             conditions=routing.override_conditions(v, override),
             actions=[routing.override_action(target_group_arns[v.name])],
-            tags={**tags, "ab-routing:variant": v.name},
+            tags=variant_tags(tags, v.name),
             opts=pulumi.ResourceOptions(parent=parent),
         )
         for v in variants

@@ -12,6 +12,7 @@ import pulumi_awsx as awsx
 from ab_routing import naming, routing
 from ab_routing.model import RoutingConfig
 from ab_routing.resources.access_logs import LogBucket
+from ab_routing.tags import role_tags
 
 DEFAULT_TARGET_GROUP_ROLE = "awsx-default-unused"
 """Tag value marking awsx's default target group, which no listener or rule forwards to."""
@@ -68,7 +69,7 @@ def create_load_balancer(
             port=routing.HTTP_PORT,
             protocol="HTTP",
             target_type="ip",
-            tags={**tags, "ab-routing:role": DEFAULT_TARGET_GROUP_ROLE},
+            tags=role_tags(tags, DEFAULT_TARGET_GROUP_ROLE),
         ),
         listeners=routing.listener_args(config.listener, forward, certificate_arn, tags),
         tags=dict(tags),

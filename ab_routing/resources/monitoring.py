@@ -44,7 +44,7 @@ def create_monitoring(
         for suffix, build in monitoring.alarm_builders(variant):
             aws.cloudwatch.MetricAlarm(
                 f"{variant.name}-{suffix}",
-                build(variant, load_balancer_arn_suffix, target_group, topic.arn, settings),
+                build(variant, load_balancer_arn_suffix, target_group, topic.arn, settings, tags),
                 opts=child,
             )
     name = monitoring.dashboard_name(pulumi.get_project(), pulumi.get_stack())

@@ -51,17 +51,18 @@ def create_security_groups(
     for port in routing.listener_ports(listener):
         for cidr in listener.allowed_cidrs:
             name = naming.ingress_rule_name(port, cidr)
-            _tcp_rule(child, ingress, name, alb_group, port, f"clients to listener port {port}", cidr=cidr)
+            _tcp_rule(child, tags, ingress, name, alb_group, port, f"clients to listener port {port}", cidr=cidr)
     for port in routing.variant_ports(variants):
         name = naming.egress_rule_name(port)
-        _tcp_rule(child, egress, name, alb_group, port, f"ALB to model targets on port {port}", peer_group=fleet_group)
+        _tcp_rule(child, tags, egress, name, alb_group, port, f"ALB to model targets on port {port}", peer_group=fleet_group)
         name = f"{TARGETS_GROUP}-in-{port}"
-        _tcp_rule(child, ingress, name, fleet_group, port, f"from the ab-routing ALB on port {port}", peer_group=alb_group)
+        _tcp_rule(child, tags, ingress, name, fleet_group, port, f"from the ab-routing ALB on port {port}", peer_group=alb_group)
     return SecurityGroups(alb_group, fleet_group)
 
 
 def _tcp_rule(
     opts: pulumi.ResourceOptions,
+    tags: Mapping[str, str],
     rule_type: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
     name: str,
     group: aws.ec2.SecurityGroup,
@@ -82,5 +83,6 @@ def _tcp_rule(
         cidr_ipv6=cidr if v6 else None,
         referenced_security_group_id=peer_group.id if peer_group else None,
         description=description,
+        tags=dict(tags),
         opts=opts,
     )
