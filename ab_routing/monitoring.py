@@ -14,11 +14,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ab_routing import metrics as m
+from ab_routing.metrics import NAMESPACE
 from ab_routing.model import AlarmSettings, Variant
-from ab_routing.naming import ALB_METRICS_NAMESPACE
+from ab_routing.tags import variant_tags
 
-NAMESPACE = ALB_METRICS_NAMESPACE
-LATENCY_PERCENTILES = ("p50", "p90", "p99")
+ALARM_QUERY_IDS = {m.TARGET_5XX.name: "errors", m.CONNECTION_ERRORS.name: "connection", m.REQUESTS.name: "requests"}
+"""Query ids of the error-rate alarm's metric math, as deployed (renaming one updates every alarm)."""
 
 
 def dashboard_name(project: str, stack: str) -> str:
@@ -30,8 +32,8 @@ def dashboard_url(region: str, name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
 
 
-def _metric(metric: str, lb: str, tg: str, label: str, stat: str, **extra: Any) -> list[Any]:
-    return [NAMESPACE, metric, "LoadBalancer", lb, "TargetGroup", tg, {"label": label, "stat": stat, **extra}]
+def _metric(metric: m.Metric, lb: str, tg: str, label: str, stat: str | None = None, **extra: Any) -> list[Any]:
+    return [NAMESPACE, metric.name, "LoadBalancer", lb, "TargetGroup", tg, {"label": label, "stat": stat or metric.stat, **extra}]
 
 
 def dashboard_body(region: str, load_balancer: str, target_groups: Mapping[str, str], period: int = 60) -> dict[str, Any]:
@@ -57,25 +59,33 @@ def dashboard_body(region: str, load_balancer: str, target_groups: Mapping[str, 
             },
         }
 
-    def per_variant(metric: str, stat: str) -> list[list[Any]]:
+    def per_variant(metric: m.Metric, stat: str | None = None) -> list[list[Any]]:
         return [_metric(metric, load_balancer, target_groups[n], n, stat) for n in names]
 
+    def simple(metric: m.Metric) -> dict[str, Any]:
+        return graph(metric.label, per_variant(metric), metric.unit)
+
+    # Per variant: each error series and the requests (hidden), and the rate of metrics.error_rate_expression.
     error_rate: list[list[Any]] = []
     for i, n in enumerate(names):
         tg = target_groups[n]
+        ids = [f"e{i}_{j}" for j in range(len(m.ERROR_METRICS))]
         error_rate += [
-            _metric("HTTPCode_Target_5XX_Count", load_balancer, tg, f"{n} 5XX", "Sum", id=f"e{i}", visible=False),
-            _metric("RequestCount", load_balancer, tg, f"{n} requests", "Sum", id=f"r{i}", visible=False),
-            [{"expression": f"IF(r{i} > 0, 100 * FILL(e{i}, 0) / r{i}, 0)", "label": n, "id": f"rate{i}"}],
+            _metric(metric, load_balancer, tg, f"{n} {metric.label}", id=query_id, visible=False)
+            for metric, query_id in zip(m.ERROR_METRICS, ids, strict=True)
+        ]
+        error_rate += [
+            _metric(m.REQUESTS, load_balancer, tg, f"{n} requests", id=f"r{i}", visible=False),
+            [{"expression": m.error_rate_expression(ids, f"r{i}"), "label": n, "id": f"rate{i}"}],
         ]
     widgets = [
-        graph("Requests", per_variant("RequestCount", "Sum"), "requests"),
-        graph("Target 5XX error rate (%)", error_rate, "%"),
-        *(graph(f"Target response time {p} (s)", per_variant("TargetResponseTime", p), "seconds") for p in LATENCY_PERCENTILES),
-        graph("Healthy hosts", per_variant("HealthyHostCount", "Minimum"), "hosts"),
-        graph("Unhealthy hosts", per_variant("UnHealthyHostCount", "Maximum"), "hosts"),
-        graph("Requests per target", per_variant("RequestCountPerTarget", "Sum"), "requests"),
-        graph("Target connection errors", per_variant("TargetConnectionErrorCount", "Sum"), "errors"),
+        simple(m.REQUESTS),
+        graph("Target error rate: 5XX + connection errors (%)", error_rate, "%"),
+        *(graph(f"{m.RESPONSE_TIME.label} {p} (s)", per_variant(m.RESPONSE_TIME, p), "seconds") for p in m.LATENCY_PERCENTILES),
+        simple(m.HEALTHY_HOSTS),
+        simple(m.UNHEALTHY_HOSTS),
+        simple(m.REQUESTS_PER_TARGET),
+        simple(m.CONNECTION_ERRORS),
     ]
     for i, widget in enumerate(widgets):
         widget["x"], widget["y"] = (i % 2) * 12, (i // 2) * 6
@@ -92,22 +102,25 @@ def error_rate_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """(target 5XX + target connection errors) / requests, in percent. No traffic is not an outage:
     missing data does not breach, and a period without requests counts as 0 %."""
 
-    def query(query_id: str, metric: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    def query(metric: m.Metric) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
         return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=query_id,
+            id=ALARM_QUERY_IDS[metric.name],
             return_data=False,
             metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
                 namespace=NAMESPACE,
-                metric_name=metric,
+                metric_name=metric.name,
                 dimensions=_dimensions(load_balancer, target_group),
                 period=settings.period,
-                stat="Sum",
+                stat=metric.stat,
             ),
         )
+
+    expression = m.error_rate_expression([ALARM_QUERY_IDS[e.name] for e in m.ERROR_METRICS], ALARM_QUERY_IDS[m.REQUESTS.name])
 
     return aws.cloudwatch.MetricAlarmArgs(
         alarm_description=f"ab-routing: variant {variant.name} error rate above {settings.error_rate_percent:g}% of requests",
@@ -117,23 +130,22 @@ def error_rate_alarm(
         datapoints_to_alarm=settings.datapoints_to_alarm,
         treat_missing_data="notBreaching",
         metric_queries=[
-            query("errors", "HTTPCode_Target_5XX_Count"),
-            query("connection", "TargetConnectionErrorCount"),
-            query("requests", "RequestCount"),
+            *(query(metric) for metric in m.ERROR_METRICS),
+            query(m.REQUESTS),
             aws.cloudwatch.MetricAlarmMetricQueryArgs(
                 id="rate",
-                expression="IF(requests > 0, 100 * (FILL(errors, 0) + FILL(connection, 0)) / requests, 0)",
+                expression=expression,
                 label=f"{variant.name} error rate (%)",
                 return_data=True,
             ),
         ],
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 
-def _notifying(variant: Variant, topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+def _notifying(variant: Variant, topic_arn: pulumi.Input[str], tags: Mapping[str, str]) -> dict[str, Any]:
     """What every alarm shares: it notifies the topic on alarm and on recovery, tagged by variant."""
-    return {"alarm_actions": [topic_arn], "ok_actions": [topic_arn], "tags": {"ab-routing:variant": variant.name}}
+    return {"alarm_actions": [topic_arn], "ok_actions": [topic_arn], "tags": variant_tags(tags, variant.name)}
 
 
 def latency_alarm(
@@ -142,21 +154,22 @@ def latency_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """TargetResponseTime p99 above the threshold; no requests means no data, which does not breach."""
     return aws.cloudwatch.MetricAlarmArgs(
         alarm_description=f"ab-routing: variant {variant.name} p99 latency above {settings.latency_p99_ms} ms",
         namespace=NAMESPACE,
-        metric_name="TargetResponseTime",
+        metric_name=m.RESPONSE_TIME.name,
         dimensions=_dimensions(load_balancer, target_group),
-        extended_statistic="p99",
+        extended_statistic=m.ALARM_LATENCY_PERCENTILE,
         period=settings.period,
         comparison_operator="GreaterThanThreshold",
         threshold=settings.latency_p99_ms / 1000,
         evaluation_periods=settings.evaluation_periods,
         datapoints_to_alarm=settings.datapoints_to_alarm,
         treat_missing_data="notBreaching",
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 
@@ -166,6 +179,7 @@ def no_healthy_hosts_alarm(
     target_group: pulumi.Input[str],
     topic_arn: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str],
 ) -> aws.cloudwatch.MetricAlarmArgs:
     """Fewer than one healthy host for `noHealthyHostsPeriods` periods. Missing data breaches: a
     group that reports nothing has no healthy host to report."""
@@ -173,16 +187,16 @@ def no_healthy_hosts_alarm(
     return aws.cloudwatch.MetricAlarmArgs(
         alarm_description=f"ab-routing: variant {variant.name} has no healthy hosts",
         namespace=NAMESPACE,
-        metric_name="HealthyHostCount",
+        metric_name=m.HEALTHY_HOSTS.name,
         dimensions=_dimensions(load_balancer, target_group),
-        statistic="Minimum",
+        statistic=m.HEALTHY_HOSTS.stat,
         period=settings.period,
         comparison_operator="LessThanThreshold",
         threshold=1,
         evaluation_periods=periods,
         datapoints_to_alarm=periods,
         treat_missing_data="breaching",
-        **_notifying(variant, topic_arn),
+        **_notifying(variant, topic_arn, tags),
     )
 
 

@@ -16,6 +16,7 @@ from ab_routing.model import RoutingConfig
 from ab_routing.naming import COMPONENT_NAME
 from ab_routing.shares import shares
 from ab_routing.stack import AbRouting
+from ab_routing.tags import base_tags
 from ab_routing.validate import ConfigError
 
 
@@ -64,7 +65,7 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
 
 def main() -> None:
     config = load_config()
-    tags = {"ab-routing:stack": pulumi.get_stack()}
+    tags = base_tags(pulumi.get_project(), pulumi.get_stack())
     component = AbRouting(COMPONENT_NAME, config, tags=tags)
     for name, value in stack_outputs(component, config).items():
         pulumi.export(name, value)

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from ab_routing.model import HealthCheck, ListenerSettings, Override, Stickiness, Variant
+from ab_routing.tags import variant_tags
 
 
 def forward_action(
@@ -65,7 +66,7 @@ def target_group_args(variant: Variant, vpc_id: pulumi.Input[str], tags: Mapping
     common = {
         "target_type": variant.target_type,
         "health_check": health_check_args(variant.health_check, is_lambda),
-        "tags": {**tags, "ab-routing:variant": variant.name},
+        "tags": variant_tags(tags, variant.name),
     }
     if is_lambda:
         return aws.lb.TargetGroupArgs(**common)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ab_routing import metrics, monitoring
 from ab_routing.config import parse_config
+from ab_routing.model import AlarmSettings
 from ab_routing.monitoring import dashboard_name
+from ab_routing.report import metrics as report_metrics
 from ab_routing.validate import ConfigError
 from tests.support import LAMBDA_ARN, base_raw, by_type, one, registrations, run
 
+ROOT = Path(__file__).resolve().parent.parent
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
@@ -28,7 +35,7 @@ def test_dashboard_has_every_variant_in_every_graph_with_the_right_dimensions() 
     titles = [w["properties"]["title"] for w in body["widgets"]]
     assert titles == [
         "Requests",
-        "Target 5XX error rate (%)",
+        "Target error rate: 5XX + connection errors (%)",
         "Target response time p50 (s)",
         "Target response time p90 (s)",
         "Target response time p99 (s)",
@@ -52,8 +59,42 @@ def test_dashboard_has_every_variant_in_every_graph_with_the_right_dimensions() 
     assert {m[-1]["stat"] for m in p99["properties"]["metrics"]} == {"p99"}
     rate = next(w for w in body["widgets"] if "error rate" in w["properties"]["title"])
     expressions = [m[0]["expression"] for m in rate["properties"]["metrics"] if isinstance(m[0], dict)]
-    assert len(expressions) == 2 and all("100 * FILL(e" in e for e in expressions)
+    assert expressions == [
+        "IF(r0 > 0, 100 * (FILL(e0_0, 0) + FILL(e0_1, 0)) / r0, 0)",
+        "IF(r1 > 0, 100 * (FILL(e1_0, 0) + FILL(e1_1, 0)) / r1, 0)",
+    ]
     assert result.outputs["dashboardUrl"].endswith("#dashboards:name=ab-routing-dev")
+
+
+def _metric_names(queries: list[Any]) -> set[str]:
+    return {q[1] for q in queries if isinstance(q[0], str)}
+
+
+def test_dashboard_alarm_and_report_count_errors_by_the_same_rule() -> None:
+    """errors = HTTPCode_Target_5XX_Count + TargetConnectionErrorCount everywhere; the dashboard's
+    error-rate graph used 5XX only while the alarm and the report added connection errors."""
+    rule = {"HTTPCode_Target_5XX_Count", "TargetConnectionErrorCount"}
+    assert {m.name for m in metrics.ERROR_METRICS} == rule
+    body = monitoring.dashboard_body("eu-west-1", "app/lb/1", {"a": "targetgroup/a/1", "b": "targetgroup/b/2"})
+    rate = next(w["properties"]["metrics"] for w in body["widgets"] if "error rate" in w["properties"]["title"])
+    assert _metric_names(rate) == rule | {"RequestCount"}
+    for i in (0, 1):
+        error_ids = {q[-1]["id"] for q in rate if isinstance(q[0], str) and q[-1]["id"].startswith(f"e{i}_")}
+        expression = next(q[0]["expression"] for q in rate if isinstance(q[0], dict) and q[0]["id"] == f"rate{i}")
+        assert len(error_ids) == 2 and all(f"FILL({e}, 0)" in expression for e in error_ids), expression
+    variant = parse_config(base_raw()).variant("champion")
+    alarm = monitoring.error_rate_alarm(variant, "app/lb/1", "targetgroup/a/1", "arn:aws:sns:eu-west-1:1:t", AlarmSettings(), {})
+    queries = list(alarm.metric_queries or [])  # type: ignore[arg-type]  # plain args objects here, not awaitables
+    assert {q.metric.metric_name for q in queries if q.metric is not None} == rule | {"RequestCount"}
+    assert set(report_metrics.SUM_METRICS) == rule | {"RequestCount"}
+    figures = report_metrics.VariantMetrics("a", (10, 10), (1, 0), (0, 2), {})
+    assert figures.errors == (1, 2)
+
+
+def test_metrics_module_does_not_load_the_pulumi_sdks() -> None:
+    code = "import sys, ab_routing.metrics; print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
 
 
 def alarms(result: Any) -> dict[str, dict[str, Any]]:

@@ -15,16 +15,16 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from ab_routing.naming import ALB_METRICS_NAMESPACE
+from ab_routing import metrics
+from ab_routing.metrics import NAMESPACE
 from ab_routing.report.window import Window
 
-NAMESPACE = ALB_METRICS_NAMESPACE
-REQUESTS = "RequestCount"
-TARGET_5XX = "HTTPCode_Target_5XX_Count"
-CONNECTION_ERRORS = "TargetConnectionErrorCount"
-LATENCY = "TargetResponseTime"
-SUM_METRICS = (REQUESTS, TARGET_5XX, CONNECTION_ERRORS)
-PERCENTILES = ("p50", "p90", "p99")
+REQUESTS = metrics.REQUESTS.name
+TARGET_5XX = metrics.TARGET_5XX.name
+CONNECTION_ERRORS = metrics.CONNECTION_ERRORS.name
+LATENCY = metrics.RESPONSE_TIME.name
+SUM_METRICS = tuple(m.name for m in metrics.COUNT_METRICS)
+PERCENTILES = metrics.LATENCY_PERCENTILES
 MAX_QUERIES = 500
 """GetMetricData's limit of queries per call (5 variants x 3 sums is far below it)."""
 
@@ -67,8 +67,8 @@ class VariantMetrics:
 
     @property
     def errors(self) -> tuple[int, ...]:
-        """Failed requests per period: the target answered 5xx or could not be connected to."""
-        return tuple(a + b for a, b in zip(self.target_5xx, self.connection_errors, strict=True))
+        """Failed requests per period, by the one rule of `ab_routing.metrics.ERROR_METRICS`."""
+        return metrics.total_errors({TARGET_5XX: self.target_5xx, CONNECTION_ERRORS: self.connection_errors})
 
 
 def fetch_metrics(
@@ -76,9 +76,9 @@ def fetch_metrics(
 ) -> tuple[VariantMetrics, ...]:
     """Every variant's sums per period and latency percentiles. Raises MetricsError when the sums fail."""
     sum_queries = {
-        f"s{i}_{j}": _query(load_balancer, v.target_group, metric, "Sum", window.period)
+        f"s{i}_{j}": _query(load_balancer, v.target_group, metric.name, metric.stat, window.period)
         for i, v in enumerate(variants)
-        for j, metric in enumerate(SUM_METRICS)
+        for j, metric in enumerate(metrics.COUNT_METRICS)
     }
     try:
         sums = _get(client, sum_queries, window)
@@ -95,8 +95,8 @@ def fetch_metrics(
     latency = _percentiles(client, load_balancer, variants, window)
     out: list[VariantMetrics] = []
     for i, v in enumerate(variants):
-        series = [_series(sums[f"s{i}_{j}"], window) for j in range(len(SUM_METRICS))]
-        out.append(VariantMetrics(v.name, series[0], series[1], series[2], latency[v.name]))
+        series = {metric: _series(sums[f"s{i}_{j}"], window) for j, metric in enumerate(SUM_METRICS)}
+        out.append(VariantMetrics(v.name, series[REQUESTS], series[TARGET_5XX], series[CONNECTION_ERRORS], latency[v.name]))
     return tuple(out)
 
 
