@@ -32,6 +32,7 @@ from ab_routing.model import (
     Variant,
 )
 from ab_routing.naming import PRIORITY_MAX, PRIORITY_MIN, derived_rule_priority
+from ab_routing.rollout.settings import parse_rollout_settings
 from ab_routing.validate import MISSING, Checker, ConfigError, join
 
 MIN_VARIANTS = 2
@@ -85,7 +86,12 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
         "",
         skip=("variants", "network", "dns", "override_header", "access_logs"),
         extra={"variants": (), "region": region},
+        # rollout: read by ab_routing.rollout.settings (changes no resource); experiment.start is
+        # written by rollout, its parsing belongs to the decisions work.
+        extra_keys=("rollout", "experiment"),
     )
+    for issue in parse_rollout_settings(top.raw.get("rollout", MISSING))[1]:
+        check.note(issue.path, issue.message)
     variants = _variants(check, top.raw.get("variants", MISSING))
     dns = None if dns_raw in (MISSING, None) else read_section(check, Dns, dns_raw, "dns").value
     network = _network(check, top.raw.get("network", MISSING))

@@ -1,0 +1,89 @@
+"""What the bake watches besides the verdict: the variant's alarms, its request count and its
+healthy targets, each one AWS call. `Signals` is the seam tests replace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ab_routing.naming import ALB_METRICS_NAMESPACE
+
+
+class SignalError(Exception):
+    """A reading failed; the bake treats it as 'could not check' for that minute."""
+
+
+@dataclass(frozen=True)
+class Health:
+    healthy: int
+    registered: int
+    checked: bool
+    """False when every target is `unavailable` (health checks off, e.g. a Lambda variant)."""
+
+
+class Signals(Protocol):
+    def alarm_states(self, names: Sequence[str]) -> Mapping[str, str]:
+        """alarm name -> OK | ALARM | INSUFFICIENT_DATA | MISSING (not found)."""
+        ...
+
+    def requests(self, load_balancer: str, target_group: str, start: datetime, end: datetime) -> int:
+        """RequestCount (Sum) of the target group in [start, end), whole minutes."""
+        ...
+
+    def health(self, target_group_arn: str) -> Health: ...
+
+
+def _fail(call: str, problem: Exception) -> SignalError:
+    if isinstance(problem, ClientError):
+        info = problem.response.get("Error", {})
+        return SignalError(f"{call} failed: {info.get('Code', '?')}: {info.get('Message', problem)}")
+    return SignalError(f"{call} failed: {problem}")
+
+
+class AwsSignals:
+    def __init__(self, cloudwatch: Any, elbv2: Any) -> None:
+        self.cloudwatch = cloudwatch
+        self.elbv2 = elbv2
+
+    def alarm_states(self, names: Sequence[str]) -> Mapping[str, str]:
+        if not names:
+            return {}
+        try:
+            alarms = self.cloudwatch.describe_alarms(AlarmNames=list(names))["MetricAlarms"]
+        except (ClientError, BotoCoreError) as problem:
+            raise _fail("DescribeAlarms", problem) from None
+        found = {a["AlarmName"]: a["StateValue"] for a in alarms}
+        return {name: found.get(name, "MISSING") for name in names}
+
+    def requests(self, load_balancer: str, target_group: str, start: datetime, end: datetime) -> int:
+        if end <= start:
+            return 0
+        try:
+            points = self.cloudwatch.get_metric_statistics(
+                Namespace=ALB_METRICS_NAMESPACE,
+                MetricName="RequestCount",
+                Dimensions=[{"Name": "LoadBalancer", "Value": load_balancer}, {"Name": "TargetGroup", "Value": target_group}],
+                StartTime=start,
+                EndTime=end,
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+        except (ClientError, BotoCoreError) as problem:
+            raise _fail("GetMetricStatistics", problem) from None
+        return int(sum(p.get("Sum", 0) for p in points))
+
+    def health(self, target_group_arn: str) -> Health:
+        try:
+            targets = self.elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+        except (ClientError, BotoCoreError) as problem:
+            raise _fail("DescribeTargetHealth", problem) from None
+        states = [t.get("TargetHealth", {}).get("State") for t in targets]
+        return Health(
+            healthy=sum(s == "healthy" for s in states),
+            registered=len(states),
+            checked=not states or any(s != "unavailable" for s in states),
+        )

@@ -1,0 +1,96 @@
+"""The report's verdict for one variant over the current step: the other half of the bake's watch.
+
+ADAPTER. The report (and the decisions work on branch h/decisions, which adds `experiment.start`
+and more verdicts such as `no decision`) owns how a verdict is reached; the rollout only needs
+"verdict for V since time T". `VerdictSource` is that question; `ReportVerdicts` answers it with
+today's report pipeline (fetch_metrics + build_report over a window starting at T). When the
+decisions pipeline lands, only `ReportVerdicts.verdict` changes. Tests pass a fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ab_routing.model import RoutingConfig
+from ab_routing.outputs import Deployed
+
+ROLL_BACK = "roll back"
+NO_DECISION = "no decision"
+
+
+@dataclass(frozen=True)
+class VariantVerdict:
+    verdict: str
+    """As in the report's `variants[].verdict`: roll back, promote, keep collecting, ..."""
+    reason: str = ""
+    split_mismatch: bool = False
+    """The report's split check (SRM) flagged the observed split as off the weights."""
+
+
+class VerdictSource(Protocol):
+    def verdict(self, variant: str, since: datetime, now: datetime) -> VariantVerdict: ...
+
+
+class ReportVerdicts:
+    """Runs the report's pipeline on CloudWatch for the window [since, last whole minute)."""
+
+    def __init__(self, *, stack: str, config: RoutingConfig, deployed: Deployed, cloudwatch: Any, tau: float | None = None) -> None:
+        self.stack = stack
+        self.config = config
+        self.deployed = deployed
+        self.cloudwatch = cloudwatch
+        self.tau = tau
+
+    def with_weights(self, weights: dict[str, int]) -> ReportVerdicts:
+        """The same source judging against the weights now deployed (the split check needs them)."""
+        variants = tuple(replace(v, weight=weights.get(v.name, v.weight)) for v in self.deployed.variants)
+        return ReportVerdicts(
+            stack=self.stack,
+            config=self.config,
+            deployed=replace(self.deployed, variants=variants),
+            cloudwatch=self.cloudwatch,
+            tau=self.tau,
+        )
+
+    def verdict(self, variant: str, since: datetime, now: datetime) -> VariantVerdict:
+        from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_metrics
+        from ab_routing.report.stats import DEFAULT_TAU
+        from ab_routing.report.verdict import build_report
+        from ab_routing.report.window import Since, make_window
+
+        end = datetime.fromtimestamp(int(now.timestamp()) // 60 * 60, tz=UTC)
+        seconds = int((end - since.astimezone(UTC)).total_seconds())
+        if seconds < 60:
+            return VariantVerdict(NO_DECISION, "the step's first whole minute has not ended yet")
+        window = make_window(now, Since(f"{seconds // 60}m", seconds // 60 * 60))
+        try:
+            metrics = fetch_metrics(
+                self.cloudwatch,
+                self.deployed.load_balancer_arn_suffix,
+                [VariantTarget(v.name, v.target_group_arn_suffix) for v in self.deployed.variants],
+                window,
+            )
+        except MetricsError as problem:
+            return VariantVerdict(NO_DECISION, f"could not fetch metrics: {problem}")
+        report = build_report(
+            stack=self.stack,
+            region=str(getattr(getattr(self.cloudwatch, "meta", None), "region_name", self.config.region)),
+            config=self.config,
+            deployed=self.deployed,
+            metrics=metrics,
+            window=window,
+            tau=self.tau or DEFAULT_TAU,
+        )
+        return verdict_from_report(report, variant)
+
+
+def verdict_from_report(report: dict[str, Any], variant: str) -> VariantVerdict:
+    """Pick one variant's verdict (and its reason and the split flag) out of a report document."""
+    row = next((r for r in report.get("variants", []) if r.get("name") == variant), None)
+    if row is None:
+        return VariantVerdict(NO_DECISION, f"{variant} is not in the report")
+    reason = next((c.get("reason", "") for c in report.get("comparisons", []) if c.get("variant") == variant), "")
+    mismatch = bool((report.get("srm") or {}).get("mismatch"))
+    return VariantVerdict(str(row.get("verdict")), str(reason or ""), mismatch)
