@@ -1,4 +1,4 @@
-"""Command line: `python -m ab_routing plan|report [--stack dev] [--json] ...`."""
+"""Command line: `python -m ab_routing plan|report|rollout|rollback|promote [--stack dev] [--json] ...`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.report.cli import add_report_parser, run_report
+from ab_routing.rollout.cli import add_rollout_parsers, run_promote, run_rollback, run_rollout
 from ab_routing.stackfiles import StackFileError, read_stack
 from ab_routing.validate import ConfigError
 
@@ -23,6 +24,7 @@ def parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     reference = sub.add_parser("config-reference", help="print README's config reference, generated from the key declarations")
     reference.add_argument("--write", type=Path, default=None, metavar="README", help="replace the generated block in this file instead")
+    add_rollout_parsers(sub)
     return p
 
 
@@ -65,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(args)
     if args.command == "config-reference":
         return run_config_reference(args)
+    if args.command == "rollout":
+        return run_rollout(args)
+    if args.command == "rollback":
+        return run_rollback(args)
+    if args.command == "promote":
+        return run_promote(args)
     return EXIT_FAILURE
 
 

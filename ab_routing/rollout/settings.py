@@ -84,7 +84,7 @@ def format_duration(seconds: float) -> str:
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
     if h:
-        return f"{h}h {m:02d}m" if m or not sec else f"{h}h {m:02d}m {sec:02d}s"
+        return f"{h}h" + (f" {m:02d}m" if m or sec else "") + (f" {sec:02d}s" if sec else "")
     if m:
         return f"{m}m" if not sec else f"{m}m {sec:02d}s"
     return f"{sec}s"
