@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_OK
@@ -47,10 +48,19 @@ class Context:
     files: StackFiles
     config: RoutingConfig
     deployed: Deployed
-    pulumi: PulumiCli
+    pulumi: Pulumi
+
+
+class Pulumi(Protocol):
+    """The two CLI calls the commands make (`PulumiCli`; tests pass a fake)."""
+
+    def whoami(self) -> str: ...
+
+    def up(self, stack: str) -> None: ...
 
 
 EnvFactory = Callable[[Context], Env]
+PulumiFactory = Callable[[Path], Pulumi]
 
 
 def _type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -124,8 +134,8 @@ def _confirm(args: argparse.Namespace, question: str) -> None:
         raise CommandError("not confirmed; nothing was changed", EXIT_FAILURE)
 
 
-def _prepare(args: argparse.Namespace, files: StackFiles, config: RoutingConfig) -> Context:
-    pulumi = PulumiCli(args.dir)
+def _prepare(args: argparse.Namespace, files: StackFiles, config: RoutingConfig, make_pulumi: PulumiFactory) -> Context:
+    pulumi = make_pulumi(args.dir)
     try:
         pulumi.whoami()
     except PulumiError as problem:
@@ -183,11 +193,11 @@ def _guard(run: Callable[[], int]) -> int:
         return problem.exit_code
 
 
-def run_rollout(args: argparse.Namespace, make_env: EnvFactory = default_env) -> int:
-    return _guard(lambda: _rollout(args, make_env))
+def run_rollout(args: argparse.Namespace, make_env: EnvFactory = default_env, make_pulumi: PulumiFactory = PulumiCli) -> int:
+    return _guard(lambda: _rollout(args, make_env, make_pulumi))
 
 
-def _rollout(args: argparse.Namespace, make_env: EnvFactory) -> int:
+def _rollout(args: argparse.Namespace, make_env: EnvFactory, make_pulumi: PulumiFactory) -> int:
     files, config = load_stack(args)
     settings = _settings(args, files)
     _variant(args, config)
@@ -206,7 +216,7 @@ def _rollout(args: argparse.Namespace, make_env: EnvFactory) -> int:
         return EXIT_OK
     steps = ", ".join(f"{s}%" for s in settings.steps)
     _confirm(args, f"roll out {args.variant} on stack {args.stack} in steps {steps} (this runs `pulumi up` at each step)")
-    context = _prepare(args, files, config)
+    context = _prepare(args, files, config, make_pulumi)
     env = make_env(context)
     ops = StackOps(args.dir, args.stack, files.project, context.deployed, env)
     rollout = Rollout(ops, args.variant, settings)
@@ -219,20 +229,20 @@ def _rollout(args: argparse.Namespace, make_env: EnvFactory) -> int:
     return _emit(args, record, code, summaries.get(code, f"rollout of {args.variant} stopped: {record.get('reason')}"))
 
 
-def run_rollback(args: argparse.Namespace, make_env: EnvFactory = default_env) -> int:
-    return _guard(lambda: _move(args, make_env, "rollback"))
+def run_rollback(args: argparse.Namespace, make_env: EnvFactory = default_env, make_pulumi: PulumiFactory = PulumiCli) -> int:
+    return _guard(lambda: _move(args, make_env, make_pulumi, "rollback"))
 
 
-def run_promote(args: argparse.Namespace, make_env: EnvFactory = default_env) -> int:
-    return _guard(lambda: _move(args, make_env, "promote"))
+def run_promote(args: argparse.Namespace, make_env: EnvFactory = default_env, make_pulumi: PulumiFactory = PulumiCli) -> int:
+    return _guard(lambda: _move(args, make_env, make_pulumi, "promote"))
 
 
-def _move(args: argparse.Namespace, make_env: EnvFactory, command: str) -> int:
+def _move(args: argparse.Namespace, make_env: EnvFactory, make_pulumi: PulumiFactory, command: str) -> int:
     files, config = load_stack(args)
     _variant(args, config)
     if command == "promote":
         _confirm(args, f"give {args.variant} all traffic on stack {args.stack} and make it the control")
-    context = _prepare(args, files, config)
+    context = _prepare(args, files, config, make_pulumi)
     env = make_env(context)
     ops = StackOps(args.dir, args.stack, files.project, context.deployed, env)
     try:
