@@ -99,6 +99,12 @@ class StackOps:
     env: Env
     notes: list[str] = field(default_factory=list)
 
+    def note(self, message: str) -> None:
+        """Say it once: on the progress stream now and in the record's notes."""
+        if message not in self.notes:
+            self.notes.append(message)
+            self.env.status.say(f"note: {message}")
+
     @property
     def file(self) -> Path:
         return self.directory / f"Pulumi.{self.stack}.yaml"
@@ -261,7 +267,7 @@ class Rollout:
         want_sticky = sticky
         if not sticky and previous and previous.get("stickinessTurnedOff"):
             want_sticky = True
-            self.ops.notes.append("stickiness was turned off by the last rollback; this rollout turns it back on")
+            self.ops.note("stickiness was turned off by the last rollback; this rollout turns it back on")
         start_percent = percent_of(weights, self.variant)
         steps = [s for s in self.settings.steps if s >= start_percent]
         if start_percent > 0:
@@ -292,12 +298,12 @@ class Rollout:
         assert target is not None
         alarms = dict(ops.deployed.alarms.get(self.variant, {}))
         if not alarms:
-            ops.notes.append(
+            ops.note(
                 f"the stack outputs have no `alarms` for {self.variant}: its alarms are not watched (deploy the stack "
                 "with a program version that exports them); the verdict and target health still are"
             )
         if sticky:
-            env.status.say(
+            ops.note(
                 "stickiness is on: returning clients keep their variant, so the observed split lags the weights; "
                 "the split check is shown but is not a breach"
             )
