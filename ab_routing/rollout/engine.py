@@ -200,6 +200,8 @@ class Rollout:
     baseline: dict[str, int] = field(default_factory=dict)
     """The other variants' weights when this run started: what a rollback restores."""
     stickiness_turned_off: bool = False
+    rolling_back: str | None = None
+    """The breach being handled, while the rollback is applied."""
 
     @property
     def env(self) -> Env:
@@ -262,6 +264,12 @@ class Rollout:
                 f"the listener forwards to {sorted(weights)} but the stack outputs list {sorted(known)}; run `pulumi up` first"
             )
         self.record["from"] = weights
+        in_file = {v.name: v.weight for v in self.ops.config().variants}
+        if in_file != weights:
+            self.ops.note(
+                f"Pulumi.{self.ops.stack}.yaml has weights {show_weights(in_file)} but the listener forwards "
+                f"{show_weights(weights)}; starting from the deployed weights"
+            )
         self.baseline = {n: w for n, w in weights.items() if n != self.variant}
         previous = last_record(self.ops.directory, self.ops.stack)
         want_sticky = sticky
@@ -385,6 +393,7 @@ class Rollout:
             self.record["steps"][-1]["result"] = "breach"
         self.env.status.say(f"BREACH: {reason}")
         weights = self.rollback_weights()
+        self.rolling_back = reason
         self.env.status.say(f"rolling back: {self.variant} to 0, stickiness off so sticky clients leave it now")
         _, sticky_before = self.ops.read()
         self.ops.apply(weights, False)
@@ -402,6 +411,8 @@ class Rollout:
         state = self.ops.settle_file()
         self._finish("interrupted", "interrupted by the user (Ctrl-C)")
         where = f"during step {len(self.record['steps'])} ({step['percent']}%)" if step else "before the first step"
+        if self.rolling_back:
+            where += f", while rolling back ({self.rolling_back}): finish the rollback with the second command"
         deployed = (
             f"deployed: {show_weights(state[0])}; stickiness {'on' if state[1] else 'off'}; Pulumi.{self.ops.stack}.yaml now matches it"
             if state
