@@ -32,7 +32,7 @@ from ab_routing.model import (
     Variant,
 )
 from ab_routing.naming import PRIORITY_MAX, PRIORITY_MIN, derived_rule_priority
-from ab_routing.rollout.settings import parse_rollout_settings
+from ab_routing.rollout.settings import bake_vs_max
 from ab_routing.validate import MISSING, Checker, ConfigError, join
 
 MIN_VARIANTS = 2
@@ -86,12 +86,9 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
         "",
         skip=("variants", "network", "dns", "override_header", "access_logs"),
         extra={"variants": (), "region": region},
-        # rollout: read by ab_routing.rollout.settings (changes no resource); experiment.start is
-        # written by rollout, its parsing belongs to the decisions work.
-        extra_keys=("rollout", "experiment"),
+        # experiment.start is written by rollout; its parsing belongs to the decisions work.
+        extra_keys=("experiment",),
     )
-    for issue in parse_rollout_settings(top.raw.get("rollout", MISSING))[1]:
-        check.note(issue.path, issue.message)
     variants = _variants(check, top.raw.get("variants", MISSING))
     dns = None if dns_raw in (MISSING, None) else read_section(check, Dns, dns_raw, "dns").value
     network = _network(check, top.raw.get("network", MISSING))
@@ -114,6 +111,8 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
     _check_alarms(check, config.alarms, top.raw.get("alarms", MISSING))
     config = dataclasses.replace(config, alarms=settle_alarms(config.alarms, top.raw.get("alarms", MISSING)))
     _check_arn_regions(check, config)
+    for issue in bake_vs_max(config.rollout):
+        check.note(issue.path, issue.message)
     if check.issues:
         raise ConfigError(check.issues)
     return _with_listener_port(config, top.raw.get("listener", MISSING))

@@ -229,6 +229,22 @@ class Cidrs(Kind):
 
 
 @dataclass(frozen=True)
+class Parsed(Kind):
+    """A value read by a parse function that raises ValueError saying what was got and what is
+    allowed (for values with their own syntax, e.g. durations `15m` or step lists)."""
+
+    parse: Callable[[object], Any]
+    allowed: str = ""
+
+    def read(self, check: Checker, value: object, path: str) -> Any:
+        try:
+            return self.parse(value)
+        except ValueError as problem:
+            check.note(path, str(problem))
+            return INVALID
+
+
+@dataclass(frozen=True)
 class Section(Kind):
     """A nested map read into another settings dataclass."""
 

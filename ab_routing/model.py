@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
+from ab_routing.rollout.settings import RolloutSettings
 
 TargetType = Literal["instance", "ip", "lambda"]
 Protocol = Literal["HTTP", "HTTPS"]
@@ -186,8 +187,7 @@ class ListenerSettings:
     ssl_policy: SslPolicy = key(
         "sslPolicy",
         Choice(
-            message=f"must be {DEFAULT_SSL_POLICY} or a stricter ALB policy (TLS 1.2 minimum with TLS 1.3): "
-            + ", ".join(SSL_POLICIES[1:]),
+            message=f"must be {DEFAULT_SSL_POLICY} or a stricter ALB policy (TLS 1.2 minimum with TLS 1.3): " + ", ".join(SSL_POLICIES[1:]),
             summary="that policy or a stricter one: the `-Res-`, `TLS13-1-3`, post-quantum (`-PQ-2025-09`) and FIPS "
             "(`-FIPS-2023-04`, `-FIPS-PQ-2025-09`) variants",
         ),
@@ -346,6 +346,13 @@ class RoutingConfig:
     access_logs: AccessLogs = key("accessLogs", Section(AccessLogs), AccessLogs(), "ALB access logs in S3", default_doc="off")
     dns: Dns | None = key("dns", Section(Dns), None, "a Route 53 alias (and an ACM certificate with HTTPS)")
     alarms: AlarmSettings = key("alarms", Section(AlarmSettings), AlarmSettings(), "per-variant alarms", default_doc="see below")
+    rollout: RolloutSettings = key(
+        "rollout",
+        Section(RolloutSettings),
+        RolloutSettings(),
+        "defaults of `python -m ab_routing rollout`; change no resource",
+        default_doc="see below",
+    )
     region: str = field(default="us-east-1")
     """`aws:region` of the stack (not an `ab-routing:` key)."""
 

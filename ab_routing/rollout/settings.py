@@ -1,19 +1,20 @@
 """`ab-routing:rollout`: the defaults of `python -m ab_routing rollout`, declared once.
 
 These keys change no resource (the program never reads them); only the rollout command does. Each
-key is declared with its default, range and description in `FIELDS`, so the config reference and
-the parser cannot disagree. The parser is pure: raw YAML values in, `RolloutSettings` or a list of
+key is declared once on `RolloutSettings` (see `ab_routing.keys`), so the config reference and the
+parser cannot disagree. The parser is pure: raw YAML values in, `RolloutSettings` or a list of
 `ConfigIssue` out (config.py adds those to the stack's other problems).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ab_routing.validate import MISSING, ConfigIssue, show
+from ab_routing.keys import Parsed, key, read_section
+from ab_routing.validate import MISSING, Checker, ConfigIssue, show
 
 MAX_STEPS = 20
 MAX_BAKE_SECONDS = 24 * 3600
@@ -23,50 +24,6 @@ MAX_MIN_REQUESTS = 1_000_000_000
 T = TypeVar("T")
 DURATION = re.compile(r"([0-9]+)([smh])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-@dataclass(frozen=True)
-class Field:
-    key: str
-    default: str
-    allowed: str
-    description: str
-
-
-FIELDS = (
-    Field(
-        "steps",
-        "[5, 25, 50, 100]",
-        f"1-{MAX_STEPS} increasing integers 1-100, the last 100",
-        "the variant's percent of traffic at each step",
-    ),
-    Field("bake", "15m", "0s-24h (s, m or h)", "the least time each step is watched before the next"),
-    Field(
-        "minRequests",
-        "500",
-        f"0-{MAX_MIN_REQUESTS}",
-        "requests the variant must serve during a step before it passes (no traffic is no evidence)",
-    ),
-    Field(
-        "maxDuration",
-        "24h",
-        "1m-168h (s, m or h), at least bake",
-        "the longest one step may wait for minRequests; then the step fails and the variant is rolled back",
-    ),
-)
-KEYS = tuple(f.key for f in FIELDS)
-
-
-@dataclass(frozen=True)
-class RolloutSettings:
-    steps: tuple[int, ...] = (5, 25, 50, 100)
-    """The variant's percent at each step, increasing, the last 100."""
-    bake_seconds: int = 15 * 60
-    """Least time a step is watched, 0-86400 s."""
-    min_requests: int = 500
-    """Requests the variant must serve in a step before it passes."""
-    max_duration_seconds: int = 24 * 3600
-    """Longest a step may wait for min_requests (>= bake)."""
 
 
 def parse_duration(text: object) -> int:
@@ -144,28 +101,9 @@ def parse_rollout_settings(value: object) -> tuple[RolloutSettings, list[ConfigI
 
     With problems the settings hold the defaults for the bad keys; callers must check the list.
     """
-    defaults = RolloutSettings()
-    if value is MISSING or value is None:
-        return defaults, []
-    if not isinstance(value, Mapping):
-        return defaults, [ConfigIssue("rollout", f"got {show(value)}; expected a map with {', '.join(KEYS)}")]
-    issues = [ConfigIssue(f"rollout.{key}", f"unknown key; allowed: {', '.join(KEYS)}") for key in value if key not in KEYS]
-
-    def read(key: str, parse: Callable[[object], T], default: T) -> T:
-        if key not in value:
-            return default
-        try:
-            return parse(value[key])
-        except ValueError as problem:
-            issues.append(ConfigIssue(f"rollout.{key}", str(problem)))
-            return default
-
-    settings = RolloutSettings(
-        steps=read("steps", parse_steps, defaults.steps),
-        bake_seconds=read("bake", parse_bake, defaults.bake_seconds),
-        min_requests=read("minRequests", parse_min_requests, defaults.min_requests),
-        max_duration_seconds=read("maxDuration", parse_max_duration, defaults.max_duration_seconds),
-    )
+    check = Checker()
+    settings = read_section(check, RolloutSettings, value, "rollout").value or RolloutSettings()
+    issues = list(check.issues)
     if not issues:
         issues += bake_vs_max(settings)
     return settings, issues
@@ -191,3 +129,36 @@ def rollout_settings(config: Mapping[str, object], namespace: str = "ab-routing"
     if issues:
         raise ValueError("; ".join(str(i) for i in issues))
     return settings
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """`ab-routing:rollout`: defaults of the rollout command; they change no resource."""
+
+    steps: tuple[int, ...] = key(
+        "steps",
+        Parsed(parse_steps, f"1-{MAX_STEPS} increasing integers 1-100, the last 100"),
+        (5, 25, 50, 100),
+        "the variant's percent of traffic at each step",
+        default_doc="`[5, 25, 50, 100]`",
+    )
+    bake_seconds: int = key(
+        "bake",
+        Parsed(parse_bake, "0s-24h (s, m or h)"),
+        15 * 60,
+        "the least time each step is watched before the next",
+        default_doc="`15m`",
+    )
+    min_requests: int = key(
+        "minRequests",
+        Parsed(parse_min_requests, f"0-{MAX_MIN_REQUESTS}"),
+        500,
+        "requests the variant must serve during a step before it passes (no traffic is no evidence)",
+    )
+    max_duration_seconds: int = key(
+        "maxDuration",
+        Parsed(parse_max_duration, "1m-168h (s, m or h), at least bake"),
+        24 * 3600,
+        "the longest one step may wait for minRequests; then the step fails and the variant is rolled back",
+        default_doc="`24h`",
+    )
