@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 
 from ab_routing.access_logs import known_region
+from ab_routing.experiment import parse_experiment
 from ab_routing.keys import Read, read_section
 from ab_routing.model import (
     HEADER_NAME,
@@ -92,6 +93,10 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
     )
     for issue in parse_rollout_settings(top.raw.get("rollout", MISSING))[1]:
         check.note(issue.path, issue.message)
+    experiment_raw = top.raw.get("experiment", MISSING)
+    experiment, experiment_problems = parse_experiment(None if experiment_raw is MISSING else experiment_raw)
+    for path, got, allowed in experiment_problems:
+        check.fail(path, got, allowed)
     variants = _variants(check, top.raw.get("variants", MISSING))
     dns = None if dns_raw in (MISSING, None) else read_section(check, Dns, dns_raw, "dns").value
     network = _network(check, top.raw.get("network", MISSING))
@@ -107,6 +112,7 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
         dns=dns,
         override_header=override_header,
         access_logs=access_logs,
+        experiment=experiment,
     )
     _check_listener(check, config, top.raw.get("listener", MISSING))
     _check_override(check, config)

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ab_routing.experiment import Experiment
 from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
 
 TargetType = Literal["instance", "ip", "lambda"]
@@ -348,6 +349,9 @@ class RoutingConfig:
     alarms: AlarmSettings = key("alarms", Section(AlarmSettings), AlarmSettings(), "per-variant alarms", default_doc="see below")
     region: str = field(default="us-east-1")
     """`aws:region` of the stack (not an `ab-routing:` key)."""
+    experiment: Experiment | None = field(default=None)
+    """`ab-routing:experiment`, parsed by `ab_routing.experiment` (read by the report only, changes no
+    resource); to be declared with `key()` when ported into the framework."""
 
     @property
     def override(self) -> Override:

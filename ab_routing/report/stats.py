@@ -154,9 +154,7 @@ def always_valid_radius(variance: float, tau: float, alpha: float = ALPHA) -> fl
     if variance <= 0 or tau <= 0 or not 0 < alpha < 1:
         raise ValueError("variance and tau must be positive and alpha in (0, 1)")
     tau2 = tau * tau
-    return math.sqrt(
-        2 * variance * (variance + tau2) / tau2 * (math.log(1 / alpha) + 0.5 * math.log((variance + tau2) / variance))
-    )
+    return math.sqrt(2 * variance * (variance + tau2) / tau2 * (math.log(1 / alpha) + 0.5 * math.log((variance + tau2) / variance)))
 
 
 @dataclass(frozen=True)
