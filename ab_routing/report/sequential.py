@@ -122,10 +122,17 @@ def bound(theta_hat: Array, variance: Array, tau: float, alpha: float, side: int
     side=+1 gives the lower bound (θ0 below it is rejected by the roll-back style test), −1 the upper.
     The running max (lower) / min (upper) over the looks is the bound to report."""
     target = math.log(1 / alpha)
-    sd = np.sqrt(variance)
-    lo = theta_hat - side * 50 * sd  # far on the rejected side
+    theta_hat = np.asarray(theta_hat, dtype=np.float64)
+    variance = np.asarray(variance, dtype=np.float64)
+    distance = np.sqrt(variance)
+    for _ in range(64):  # widen until the far end is rejected (the squared term always wins)
+        far = log_mixture(theta_hat, variance, tau, theta_hat - side * distance, side) >= target
+        if np.all(far | ~np.isfinite(distance)):
+            break
+        distance = np.where(far, distance, 2 * distance)
+    lo = theta_hat - side * distance  # rejected
     hi = np.array(theta_hat, dtype=np.float64)  # at θ̂ itself Λ <= 2·√(V/(V+τ²)) < 1/alpha: not rejected
-    for _ in range(60):
+    for _ in range(50):
         mid = (lo + hi) / 2
         rejected = log_mixture(theta_hat, variance, tau, mid, side) >= target
         lo = np.where(rejected, mid, lo)
