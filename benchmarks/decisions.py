@@ -101,12 +101,11 @@ def now_procedure(s: Scenario, requests: list[Array], errors: list[Array]) -> tu
     b_n = [seq.blocks(n, block) for n in requests]
     b_e = [seq.blocks(e, block) for e in errors]
     worse, noninferior, promotable = [], [], []
-    looks = np.arange(1, b_n[0].shape[-1] + 1)
     for i in range(1, len(requests)):
         r = seq.error_looks(b_n[0], b_e[0], b_n[i], b_e[i], tau=tau, margin=MARGIN)
         worse.append(r.p_worse)
         noninferior.append(r.p_noninferior)
-        promotable.append(seq.enough_for_promote(looks, r.errors, np.cumsum(b_n[i], axis=-1), MARGIN))
+        promotable.append(seq.enough_for_promote(r.clusters, r.errors, np.cumsum(b_n[i], axis=-1), MARGIN))
     roll_back, promote = seq.decisions(
         np.stack(worse, -1), np.stack(noninferior, -1), np.stack(promotable, -1), ALPHA
     )  # (runs, looks, comparisons)

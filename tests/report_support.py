@@ -56,8 +56,7 @@ def report_for(
     config = parse_config(
         {
             "variants": {
-                name: {"weight": w, "targets": [INSTANCE], **({"control": True} if name == control else {})}
-                for name, w in weights.items()
+                name: {"weight": w, "targets": [INSTANCE], **({"control": True} if name == control else {})} for name, w in weights.items()
             }
         }
     )

@@ -18,6 +18,7 @@ def test_absent_is_none_and_an_empty_map_takes_every_default() -> None:
     assert parse_experiment(None) == (None, [])
     experiment, problems = parse_experiment({})
     assert problems == [] and experiment == Experiment()
+    assert experiment is not None
     assert (experiment.error_margin, experiment.latency_margin, experiment.alpha, experiment.min_detectable_effect) == (
         0.005,
         0.1,

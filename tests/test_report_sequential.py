@@ -42,7 +42,7 @@ def test_bursts_shared_by_both_arms_cancel_and_variance_never_drops_below_binomi
 def test_half_normal_mixture_matches_numerical_integration(theta: float, v: float, tau: float, theta0: float, side: int) -> None:
     def integrand(delta: float) -> float:
         likelihood_ratio = math.exp((delta * (theta - theta0) - delta**2 / 2) / v)
-        return likelihood_ratio * 2 * norm.pdf(delta, scale=tau)
+        return likelihood_ratio * 2 * float(norm.pdf(delta, scale=tau))
 
     value = quad(integrand, 0, 20 * tau)[0] if side > 0 else quad(integrand, -20 * tau, 0)[0]
     assert float(seq.log_mixture(np.array(theta), np.array(v), tau, theta0, side)) == pytest.approx(math.log(value), rel=1e-6)

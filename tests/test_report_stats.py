@@ -182,9 +182,7 @@ def test_bad_input_is_refused() -> None:
         sequential_difference([Counts(10, 1)], [Counts(10, 1)], tau=0)
 
 
-looks_strategy = st.lists(
-    st.tuples(st.integers(0, 400), st.integers(0, 400), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=25
-)
+looks_strategy = st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=25)
 
 
 @settings(max_examples=300, deadline=None)

@@ -235,18 +235,18 @@ def _time(text: str) -> datetime | None:
 
 def _period(starts: Sequence[datetime], rows: Sequence[_Row], source: str) -> int:
     """The period length: the shortest gap, a multiple of 60 s; every gap a multiple of it."""
+    first_line = {r.start: r.line for r in reversed(rows)}
+    for a in starts:
+        if a.second or a.microsecond:
+            raise MetricsFileError(f"{source}: line {first_line[a]}: period_start {format_time(a)} is not on a whole minute")
     if len(starts) == 1:
         return 60
     gaps = [int((b - a).total_seconds()) for a, b in itertools.pairwise(starts)]
     period = min(gaps)
-    first_line = {r.start: r.line for r in reversed(rows)}
-    if period % 60 or any(g % period for g in gaps):
-        bad = next((b for a, b in itertools.pairwise(starts) if int((b - a).total_seconds()) % period or period % 60), starts[1])
-        raise MetricsFileError(
-            f"{source}: line {first_line[bad]}: period_start {format_time(bad)} breaks the file's periods of {period} s; "
-            "periods must be of equal length, a whole number of minutes"
-        )
-    for a in starts:
-        if a.second or a.microsecond:
-            raise MetricsFileError(f"{source}: line {first_line[a]}: period_start {format_time(a)} is not on a whole minute")
+    for (_, b), gap in zip(itertools.pairwise(starts), gaps, strict=True):
+        if gap % period:
+            raise MetricsFileError(
+                f"{source}: line {first_line[b]}: period_start {format_time(b)} breaks the file's periods of {period} s; "
+                "periods must be of equal length (a missing period is one without traffic)"
+            )
     return period

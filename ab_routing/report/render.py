@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ab_routing.plan import table
 from ab_routing.report.verdict import p_text
+from ab_routing.tables import table
 
 
 def render_json(report: Mapping[str, Any]) -> str:

@@ -94,9 +94,16 @@ def cluster_variance(s_c: Array, w_c: Array, s_t: Array, w_t: Array, relative: b
         xx = (_cumsum(s_t * s_t) - 2 * rt * _cumsum(s_t * w_t) + rt * rt * _cumsum(w_t * w_t)) / (scale_t * scale_t)
         yy = (_cumsum(s_c * s_c) - 2 * rc * _cumsum(s_c * w_c) + rc * rc * _cumsum(w_c * w_c)) / (scale_c * scale_c)
         xy = (_cumsum(s_t * s_c) - rc * _cumsum(s_t * w_c) - rt * _cumsum(w_t * s_c) + rt * rc * _cumsum(w_t * w_c)) / (scale_t * scale_c)
-        k = np.arange(1, s_c.shape[-1] + 1, dtype=np.float64)
+        k = clusters(w_c, w_t)
         robust = np.maximum(xx + yy - 2 * xy, 0.0) * k / (k - 1)
     return np.where(k > 1, robust, np.nan)
+
+
+def clusters(w_c: Array, w_t: Array) -> Array:
+    """Blocks so far in which both arms had weight (requests): the clusters that carry information.
+    Empty blocks (no traffic at night, before the first request) neither count towards the minimum
+    nor make the small-sample correction look better than it is."""
+    return np.cumsum((np.asarray(w_c) > 0) & (np.asarray(w_t) > 0), axis=-1).astype(np.float64)
 
 
 def log_mixture(theta_hat: Any, variance: Any, tau: float, theta0: Any, side: int) -> Array:
@@ -158,6 +165,8 @@ class ErrorLooks:
     """Always-valid p of H0: θ ≥ margin (promote when small)."""
     errors: Array
     """Failed requests in both arms so far."""
+    clusters: Array
+    """Blocks so far in which both arms had requests (what MIN_BLOCKS counts)."""
 
 
 def error_looks(n_c: Any, e_c: Any, n_t: Any, e_t: Any, *, tau: float, margin: float) -> ErrorLooks:
@@ -168,10 +177,10 @@ def error_looks(n_c: Any, e_c: Any, n_t: Any, e_t: Any, *, tau: float, margin: f
         theta = np.where((nc > 0) & (nt > 0), et / nt - ec / nc, np.nan)
     binomial = binomial_variance(nc, ec, nt, et)
     robust = cluster_variance(e_c, n_c, e_t, n_t)
-    k = np.arange(1, n_c.shape[-1] + 1, dtype=np.float64)
+    k = clusters(n_c, n_t)
     shrunk = np.where(
         np.isfinite(robust),
-        ((k - 1) * np.nan_to_num(robust) + PRIOR_BLOCKS * PRIOR_DESIGN_EFFECT * binomial) / (k - 1 + PRIOR_BLOCKS),
+        ((k - 1) * np.nan_to_num(robust) + PRIOR_BLOCKS * PRIOR_DESIGN_EFFECT * binomial) / np.maximum(k - 1 + PRIOR_BLOCKS, 1.0),
         PRIOR_DESIGN_EFFECT * binomial,
     )
     variance = np.maximum(binomial, shrunk)
@@ -179,7 +188,7 @@ def error_looks(n_c: Any, e_c: Any, n_t: Any, e_t: Any, *, tau: float, margin: f
     theta_safe = np.where(valid, theta, 0.0)
     worse = np.where(valid, log_mixture(theta_safe, variance, tau, 0.0, +1), np.nan)
     noninferior = np.where(valid, log_mixture(theta_safe, variance, tau, margin, -1), np.nan)
-    return ErrorLooks(theta, variance, variance / binomial, always_valid_p(worse), always_valid_p(noninferior), ec + et)
+    return ErrorLooks(theta, variance, variance / binomial, always_valid_p(worse), always_valid_p(noninferior), ec + et, k)
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ def latency_looks(sum_c: Any, count_c: Any, sum_t: Any, count_t: Any, *, margin:
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log(_cumsum(s_t) / _cumsum(w_t)) - np.log(_cumsum(s_c) / _cumsum(w_c))
     variance = cluster_variance(s_c, w_c, s_t, w_t, relative=True)
-    k = np.arange(1, s_c.shape[-1] + 1)
+    k = clusters(w_c, w_t)
     ok = np.isfinite(log_ratio) & np.isfinite(variance) & (variance > 0) & (k >= MIN_BLOCKS)
     tau = math.log(1 + margin)
     theta = np.where(ok, log_ratio, 0.0)
@@ -246,8 +255,8 @@ def holm_adjusted(p_values: Any) -> Array:
     return out
 
 
-def enough_for_promote(looks: int | Array, errors: Any, variant_requests: Any, margin: float) -> NDArray[np.bool_]:
-    """The documented minimum before `promote`: MIN_BLOCKS blocks, and MIN_ERRORS failed requests
+def enough_for_promote(looks: Any, errors: Any, variant_requests: Any, margin: float) -> NDArray[np.bool_]:
+    """The documented minimum before `promote`: MIN_BLOCKS blocks with traffic in both arms, and MIN_ERRORS failed requests
     in both arms or so many variant requests that the margin alone would be MIN_ERRORS failures."""
     errors_ok = (np.asarray(errors) >= MIN_ERRORS) | (margin * np.asarray(variant_requests) >= MIN_ERRORS)
     return (np.asarray(looks) >= MIN_BLOCKS) & errors_ok

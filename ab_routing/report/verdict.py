@@ -268,7 +268,8 @@ def _compare(
         "designEffect": round(float(looks.design_effect[-1]), 3),
         "variance": float(variance[-1]),
         "latency": _latency(by_name[control], by_name[name], block, settings),
-        "enoughForPromote": bool(seq.enough_for_promote(out["looks"], looks.errors[-1], n_variant, settings.error_margin)),
+        "blocksWithTraffic": int(looks.clusters[-1]),
+        "enoughForPromote": bool(seq.enough_for_promote(looks.clusters[-1], looks.errors[-1], n_variant, settings.error_margin)),
     }
 
 
@@ -413,7 +414,7 @@ def decide(
     if not c["enoughForPromote"]:
         missing.append(
             f"the minimum of {seq.MIN_BLOCKS} blocks of {seq.BLOCK_SECONDS // 60} min and {seq.MIN_ERRORS} failed requests "
-            f"is not reached ({c['looks']} blocks)"
+            f"is not reached ({c['blocksWithTraffic']} blocks with traffic in both arms)"
         )
     if not latency["known"]:
         missing.append(f"latency unknown ({latency.get('why')})")
