@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from ab_routing.__main__ import main
 from ab_routing.report.metrics_file import render_metrics
 from tests.report_support import START, simulated
 
@@ -67,10 +68,13 @@ def test_a_metrics_file_is_reported_from_the_experiment_start_and_saved_back_wit
     assert len(lines) == 1 + 2 * 120
 
 
-def test_help_loads_no_pulumi_module_and_a_bad_file_names_its_line(project: Path) -> None:
+def test_help_loads_no_pulumi_module(project: Path) -> None:
     result = report(project, "--help")
     assert result.returncode == 0 and "--metrics-file" in result.stdout and "PULUMI-MODULES []" in result.stderr
+
+
+def test_a_bad_metrics_file_exits_2_naming_its_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "bad.csv").write_text("period_start,variant,requests,errors\n2026-11-22T11:00:00Z,champion,5,9\n")
-    result = report(project, "--metrics-file", str(project / "bad.csv"))
-    assert result.returncode == 2 and "error: " in result.stderr and "line 2: errors 9 > requests 5" in result.stderr
-    assert "Traceback" not in result.stderr
+    code = main(["report", "--dir", str(project), "--outputs", str(project / "outputs.json"), "--metrics-file", str(project / "bad.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "bad.csv: line 2: errors 9 > requests 5" in err and "Traceback" not in err

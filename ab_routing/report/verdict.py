@@ -251,7 +251,8 @@ def _compare(
     two_sided = np.where(valid, seq.log_mixture(np.where(valid, theta, 0), variance, tau, 0.0, +1), np.nan)
     two_sided_other = np.where(valid, seq.log_mixture(np.where(valid, theta, 0), variance, tau, 0.0, -1), np.nan)
     # The two half-normal mixtures average to the two-sided normal mixture: Λ = (Λ+ + Λ−) / 2.
-    log_two = np.logaddexp(two_sided, two_sided_other) - math.log(2)
+    with np.errstate(invalid="ignore"):
+        log_two = np.logaddexp(two_sided, two_sided_other) - math.log(2)
     p_two = float(seq.always_valid_p(log_two)[-1])
     lower = float(seq.bound(np.where(valid, theta, 0), variance, tau, settings.alpha, +1)[-1])
     upper = float(seq.bound(np.where(valid, theta, 0), variance, tau, settings.alpha, -1)[-1])
