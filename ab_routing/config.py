@@ -86,8 +86,6 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
         "",
         skip=("variants", "network", "dns", "override_header", "access_logs"),
         extra={"variants": (), "region": region},
-        # experiment.start is written by rollout; its parsing belongs to the decisions work.
-        extra_keys=("experiment",),
     )
     variants = _variants(check, top.raw.get("variants", MISSING))
     dns = None if dns_raw in (MISSING, None) else read_section(check, Dns, dns_raw, "dns").value

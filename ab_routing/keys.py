@@ -84,23 +84,27 @@ class Int(Kind):
 
 @dataclass(frozen=True)
 class Number(Kind):
-    """A number above `lo` (exclusive) and at most `hi`."""
+    """A number above `lo` (or from `lo`, when `closed`) and at most `hi`; numeric text is accepted."""
 
     lo: float
     hi: float
     what: str = ""
+    closed: bool = False
 
     @property
     def allowed(self) -> str:  # type: ignore[override]
-        return f"above {self.lo:g}, at most {self.hi:g}{' ' + self.what if self.what else ''}"
+        low = f"{self.lo:g}-{self.hi:g}" if self.closed else f"above {self.lo:g}, at most {self.hi:g}"
+        return f"{low}{' ' + self.what if self.what else ''}"
 
     def read(self, check: Checker, value: object, path: str) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool) and self.lo < value <= self.hi:
-            return float(value)
-        number = _float_text(value)
-        if number is not None and self.lo < number <= self.hi:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else _float_text(value)
+        if number is not None and (self.lo <= number if self.closed else self.lo < number) and number <= self.hi:
             return number
-        check.fail(path, value, f"must be a number above {self.lo:g} and at most {self.hi:g}{' (' + self.what + ')' if self.what else ''}")
+        what = f" ({self.what})" if self.what else ""
+        if self.closed:
+            check.fail(path, value, f"must be a number from {self.lo:g} to {self.hi:g}{what}")
+        else:
+            check.fail(path, value, f"must be a number above {self.lo:g} and at most {self.hi:g}{what}")
         return INVALID
 
 

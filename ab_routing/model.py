@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ab_routing.experiment import Experiment
 from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
 from ab_routing.rollout.settings import RolloutSettings
 
@@ -352,6 +353,9 @@ class RoutingConfig:
         RolloutSettings(),
         "defaults of `python -m ab_routing rollout`; change no resource",
         default_doc="see below",
+    )
+    experiment: Experiment | None = key(
+        "experiment", Section(Experiment), None, "the running experiment: its start and what the report may conclude; changes no resource"
     )
     region: str = field(default="us-east-1")
     """`aws:region` of the stack (not an `ab-routing:` key)."""

@@ -18,6 +18,7 @@ from ab_routing.model import Variant
 from ab_routing.offline import run_offline
 from ab_routing.shares import shares
 from ab_routing.stackfiles import StackFiles
+from ab_routing.tables import table
 
 NOTES = (
     "Offline plan under Pulumi mocks: nothing was deployed or previewed against AWS.",
@@ -157,12 +158,6 @@ def _health(hc: Mapping[str, Any]) -> str:
         f"{hc['path']} -> {hc['matcher']} every {hc['interval']}s, timeout {hc['timeout']}s, "
         f"{hc['healthyThreshold']} up/{hc['unhealthyThreshold']} down"
     )
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Left-aligned columns separated by two spaces."""
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
 
 
 def tree(resources: Sequence[Mapping[str, Any]]) -> list[str]:

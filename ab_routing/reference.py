@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ab_routing.experiment import Experiment
 from ab_routing.keys import Table, table_markdown
 from ab_routing.model import (
     AccessLogs,
@@ -52,6 +53,15 @@ TABLES = (
     Table("`ab-routing:alarms`", "alarms.", AlarmSettings),
     Table("`ab-routing:network`", "network.", Network, "Omit the whole block to use the default VPC and its default subnets."),
     Table("`ab-routing:dns`", "dns.", Dns),
+    Table(
+        "`ab-routing:experiment`",
+        "experiment.",
+        Experiment,
+        "Read only by `report` and `rollout`; changing them registers nothing. Margins are percentage points "
+        "(error rate) and percent (latency) here, fractions in the report's JSON. Set `start` by hand with "
+        "`pulumi config set --path 'experiment.start' '\"2026-11-22T10:00:00Z\"'` right after a weight change is "
+        "deployed; `rollout` sets it itself.",
+    ),
     Table(
         "`ab-routing:rollout`",
         "rollout.",

@@ -20,8 +20,6 @@ import pytest
 import yaml
 
 from ab_routing.report.cli import add_report_parser, run_report
-from ab_routing.report.stats import Counts, SrmResult, sequential_difference
-from ab_routing.report.verdict import Arm, decide
 from ab_routing.report.window import make_window, parse_since
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,18 +108,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str, real_boto3: bool = False
 
 def test_defaults_and_flags_parse() -> None:
     args = parser().parse_args(["report"])
-    assert (args.stack, args.dir, args.outputs, args.since.seconds, args.region, args.tau, args.json) == (
+    assert (args.stack, args.dir, args.outputs, args.since, args.start, args.region, args.tau, args.json) == (
         "dev",
         Path("."),
         None,
-        7200,
         None,
-        0.01,
+        None,
+        None,
+        None,
         False,
     )
+    assert (args.metrics_file, args.save_metrics) == (None, None)
     args = parser().parse_args(
-        ["report", "--stack", "prod", "--since", "1d", "--region", "eu-west-1", "--tau", "0.005", "--json"]
-    )
+        ["report", "--stack", "prod", "--since", "1d", "--region", "eu-west-1", "--tau", "0.005", "--json",
+         "--start", "2026-11-22T10:00:00Z", "--metrics-file", "m.csv", "--save-metrics", "out.csv"]
+    )  # fmt: skip
     assert (args.stack, args.since.text, args.since.seconds, args.region, args.tau, args.json) == (
         "prod",
         "1d",
@@ -130,11 +131,18 @@ def test_defaults_and_flags_parse() -> None:
         0.005,
         True,
     )
+    assert args.start == datetime(2026, 11, 22, 10, tzinfo=UTC)
+    assert (args.metrics_file, args.save_metrics) == (Path("m.csv"), Path("out.csv"))
 
 
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
-    [("--since", "2 hours", "e.g. 30m, 2h, 1d"), ("--since", "500d", "455 days"), ("--tau", "2", "between 0 and 1")],
+    [
+        ("--since", "2 hours", "e.g. 30m, 2h, 1d"),
+        ("--since", "500d", "455 days"),
+        ("--tau", "2", "between 0 and 1"),
+        ("--start", "2026-11-22 10:00", "with a zone, e.g. 2026-11-22T10:00:00Z"),
+    ],
 )
 def test_bad_flag_values_exit_2_with_a_message(flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
@@ -195,9 +203,7 @@ def test_outputs_that_are_not_json_exit_2(project: Path, capsys: pytest.CaptureF
         (lambda o: o["variants"]["champion"].update(weight="90"), "'variants.champion.weight' is \"90\""),
     ],
 )
-def test_a_missing_or_bad_output_is_named_and_exits_2(
-    project: Path, capsys: pytest.CaptureFixture[str], edit: Any, named: str
-) -> None:
+def test_a_missing_or_bad_output_is_named_and_exits_2(project: Path, capsys: pytest.CaptureFixture[str], edit: Any, named: str) -> None:
     outputs = good_outputs()
     edit(outputs)
     code, out, err = run(capsys, "--dir", str(project), "--outputs", str(write_outputs(project, outputs)))
@@ -331,63 +337,3 @@ def test_config_weights_not_yet_deployed_are_pointed_out(project: Path, capsys: 
     _, out, _ = run(capsys, "--dir", str(project), "--outputs", str(project / "outputs.json"), "--json")
     notes = json.loads(out)["notes"]
     assert any("config weight 25 differs from the deployed weight 10" in note for note in notes)
-
-
-# -- verdicts --------------------------------------------------------------------------------------
-
-
-def result_for(control: tuple[int, int], variant: tuple[int, int], looks: int = 20) -> Any:
-    def grow(n: int, e: int) -> list[Counts]:
-        return [Counts(n * (i + 1) // looks, e * (i + 1) // looks) for i in range(looks)]
-
-    return sequential_difference(grow(*control), grow(*variant))
-
-
-SRM_OK = SrmResult(("a", "b"), {}, 0.1, 0.75, False, None)
-SRM_BROKEN = SrmResult(("a", "b"), {}, 40.0, 1e-9, True, None)
-CONTROL = Arm("champion", 50, 10_000, 80.0)
-
-
-def test_a_significantly_worse_variant_is_rolled_back_even_with_a_broken_split() -> None:
-    worse = result_for((10_000, 100), (10_000, 300))
-    assert decide(Arm("challenger", 50, 10_000, 90.0), CONTROL, worse, SRM_OK, 0.01).verdict == "roll back"
-    verdict = decide(Arm("challenger", 50, 10_000, 90.0), CONTROL, worse, SRM_BROKEN, 0.01)
-    assert verdict.verdict == "roll back" and "fix the split" in verdict.reason
-
-
-def test_a_broken_split_without_a_clear_loss_says_fix_the_split() -> None:
-    same = result_for((10_000, 100), (10_000, 100))
-    better = result_for((10_000, 300), (10_000, 100))
-    for result in (same, better):
-        verdict = decide(Arm("challenger", 50, 10_000, 90.0), CONTROL, result, SRM_BROKEN, 0.01)
-        assert verdict.verdict == "fix the split" and "cannot be trusted" in verdict.reason
-
-
-def test_promotion_needs_a_significantly_lower_error_rate_and_names_latency() -> None:
-    better = result_for((10_000, 300), (10_000, 100))
-    verdict = decide(Arm("challenger", 50, 10_000, 120.0), CONTROL, better, SRM_OK, 0.01)
-    assert verdict.verdict == "promote" and "p99 120 ms vs 80 ms" in verdict.reason
-    slightly_better = result_for((2_000, 22), (2_000, 18))  # lower, but not significantly
-    assert decide(Arm("challenger", 50, 2_000, 80.0), CONTROL, slightly_better, SRM_OK, 0.01).verdict == "keep collecting"
-
-
-def test_weight_zero_variant_is_not_in_the_split() -> None:
-    result = result_for((10_000, 100), (100, 50))
-    verdict = decide(Arm("old", 0, 100, None), CONTROL, result, SRM_OK, 0.01)
-    assert verdict.verdict == "not in the split" and "sticky clients or the override header" in verdict.reason
-
-
-def test_a_difference_that_reversed_in_the_window_is_not_read_as_a_loss() -> None:
-    # Control steady at 5% errors. The variant had 0% for 10 periods, then 7% for 50: the p-value
-    # (a running minimum) was earned while the variant was better, and the last estimate says worse.
-    control, variant, c_req, c_err, v_req, v_err = [], [], 0, 0, 0, 0
-    for period in range(60):
-        c_req, c_err = c_req + 1000, c_err + 50
-        v_req, v_err = v_req + 1000, v_err + (0 if period < 10 else 70)
-        control.append(Counts(c_req, c_err))
-        variant.append(Counts(v_req, v_err))
-    result = sequential_difference(control, variant)
-    assert result.significant and result.difference is not None and result.difference > 0
-    verdict = decide(Arm("challenger", 50, v_req, 90.0), CONTROL, result, SRM_OK, 0.01)
-    assert verdict.verdict != "roll back"
-    assert verdict.verdict == "window spans a change" and "--since" in verdict.reason

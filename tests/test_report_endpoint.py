@@ -20,7 +20,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.test_report_moto import REGION, make_project, put_traffic
+from tests.test_report_moto import REGION, experiment_start, make_project, put_traffic
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,19 @@ def test_report_reads_cloudwatch_through_aws_endpoint_url(endpoint: str, tmp_pat
     put_traffic(client, "champion", [(400, 4, 0)] * 40)  # 1% errors
     put_traffic(client, "challenger", [(400, 12, 4)] * 40)  # 4% errors
     result = subprocess.run(
-        [sys.executable, "-m", "ab_routing", "report", "--dir", str(project), "--outputs", str(project / "outputs.json"), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "ab_routing",
+            "report",
+            "--dir",
+            str(project),
+            "--outputs",
+            str(project / "outputs.json"),
+            "--json",
+            "--start",
+            experiment_start(),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -52,10 +52,7 @@ def cloudwatch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def make_project(tmp_path: Path, weights: Mapping[str, int], control: str = "champion") -> Path:
     """A project dir with the stack's config and the outputs `pulumi stack output --json` would print."""
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    variants = {
-        name: {"weight": w, "targets": [INSTANCE], **({"control": True} if name == control else {})}
-        for name, w in weights.items()
-    }
+    variants = {name: {"weight": w, "targets": [INSTANCE], **({"control": True} if name == control else {})} for name, w in weights.items()}
     config = {"aws:region": REGION, "ab-routing:variants": variants}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
     total = sum(weights.values())
@@ -76,8 +73,9 @@ def make_project(tmp_path: Path, weights: Mapping[str, int], control: str = "cha
     return tmp_path
 
 
-def put_traffic(client: Any, variant: str, per_minute: Sequence[tuple[int, int, int]], latency: float = 0.08) -> None:
-    """(requests, target 5xx, connection errors) per minute, the most recent ending 5 minutes ago."""
+def put_traffic(client: Any, variant: str, per_minute: Sequence[tuple[int, int, int]], latency: float = 0.08, jitter: float = 0.0) -> None:
+    """(requests, target 5xx, connection errors) per minute, the most recent ending 5 minutes ago;
+    mean latency `latency`, `jitter` above and below it in alternate stretches of 7 minutes."""
     dims = [{"Name": "LoadBalancer", "Value": LOAD_BALANCER}, {"Name": "TargetGroup", "Value": target_group(variant)}]
     now = datetime.now(UTC)
     for minute, (requests, target_5xx, connection_errors) in enumerate(per_minute):
@@ -95,15 +93,27 @@ def put_traffic(client: Any, variant: str, per_minute: Sequence[tuple[int, int, 
                     for name, value in data
                     if value
                 ),
-                {"MetricName": "TargetResponseTime", "Dimensions": dims, "Timestamp": at, "Value": latency, "Unit": "Seconds"},
+                {
+                    "MetricName": "TargetResponseTime",
+                    "Dimensions": dims,
+                    "Timestamp": at,
+                    "Value": latency + (jitter if (minute // 7) % 2 else -jitter),
+                    "Unit": "Seconds",
+                },
             ],
         )
+
+
+def experiment_start(minutes_ago: int = 140) -> str:
+    """An experiment start before all the traffic put_traffic puts (at most 130 minutes of it)."""
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def report(project: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="python -m ab_routing")
     add_report_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["report", "--dir", str(project), "--outputs", str(project / "outputs.json"), *extra])
+    anchor = [] if "--since" in extra or "--start" in extra else ["--start", experiment_start()]
+    args = parser.parse_args(["report", "--dir", str(project), "--outputs", str(project / "outputs.json"), *anchor, *extra])
     code = run_report(args)
     out, err = capsys.readouterr()
     return code, out, err
@@ -118,9 +128,7 @@ def by_name(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["name"]: v for v in document["variants"]}
 
 
-def test_even_split_and_equal_error_rates_say_keep_collecting(
-    cloudwatch: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_even_split_and_equal_error_rates_say_keep_collecting(cloudwatch: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = make_project(tmp_path, {"champion": 50, "challenger": 50})
     put_traffic(cloudwatch, "champion", [(500, 4, 1)] * 60)
     put_traffic(cloudwatch, "challenger", [(500, 5, 0)] * 60)
@@ -140,7 +148,8 @@ def test_even_split_and_equal_error_rates_say_keep_collecting(
     assert comparison["ci95"][0] < 0 < comparison["ci95"][1]
     assert comparison["significant"] is False and comparison["pValue"] > 0.05
     assert comparison["verdict"] == "keep collecting"
-    assert doc["method"] == "mSPRT (Johari et al. 2017), normal mixture τ=0.01"
+    assert doc["method"].startswith("one-sided mixture SPRTs (Johari et al. 2017), half-normal mixture tau=0.01")
+    assert "minimum of 12 blocks" in comparison["reason"] and "(6 blocks with traffic in both arms)" in comparison["reason"]
     assert variants["champion"]["verdict"] == "control"
 
 
@@ -172,9 +181,9 @@ def test_text_report_shows_tables_srm_and_verdicts_and_progress_on_stderr(
     assert all(column in header for column in ("EXPECTED", "OBSERVED", "REQUESTS", "ERROR RATE", "P99", "VERDICT"))
     row = next(line for line in lines if line.lstrip().startswith("champion*"))
     assert row.split()[:6] == ["champion*", "50", "50.00%", "50.00%", "15000", "150"]
-    assert "Split check (SRM): ok" in out
+    assert "Split check: ok" in out
     assert "The window must not span a weight change" in out
-    assert "mSPRT (Johari et al. 2017), normal mixture τ=0.01" in out
+    assert "one-sided mixture SPRTs (Johari et al. 2017)" in out
     assert "challenger: KEEP COLLECTING" in out
     assert "Latency (ms) n/a: all (percentile query failed" in out
 
@@ -196,16 +205,17 @@ def test_a_worse_error_rate_is_found_and_the_verdict_is_roll_back(
     assert doc["srm"]["mismatch"] is False
 
 
-def test_a_better_variant_is_promoted_with_a_latency_caveat(
+def test_a_better_variant_is_promoted_after_two_hours_with_the_latency_guardrail(
     cloudwatch: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = make_project(tmp_path, {"champion": 50, "challenger": 50})
-    put_traffic(cloudwatch, "champion", [(500, 15, 0)] * 60)  # 3%
-    put_traffic(cloudwatch, "challenger", [(500, 5, 0)] * 60)  # 1%
+    put_traffic(cloudwatch, "champion", [(500, 15, 0)] * 130, jitter=0.01)  # 3%
+    put_traffic(cloudwatch, "challenger", [(500, 5, 0)] * 130, latency=0.078, jitter=0.01)  # 1%, as fast
     _, doc, _ = json_report(project, capsys)
     (comparison,) = doc["comparisons"]
-    assert comparison["verdict"] == "promote" and comparison["ci95"][1] < 0
-    assert "latency unavailable" in comparison["reason"]
+    assert comparison["verdict"] == "promote" and comparison["ci95"][1] < 0, comparison["reason"]
+    assert comparison["latency"]["known"] and comparison["latency"]["bounds"][1] < 0.1
+    assert by_name(doc)["challenger"]["latencyAvgMs"] == pytest.approx(78.0, rel=0.01)
 
 
 def test_a_broken_split_is_flagged_and_comparisons_are_not_trusted(
@@ -222,17 +232,15 @@ def test_a_broken_split_is_flagged_and_comparisons_are_not_trusted(
     assert comparison["verdict"] == "fix the split"
     assert "cannot be trusted" in comparison["reason"]
     code, out, _ = report(project, capsys)
-    assert "Split check (SRM): MISMATCH" in out
+    assert "Split check: MISMATCH" in out
 
 
-def test_no_data_at_all_is_a_clear_failure_without_traceback(
-    cloudwatch: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_no_data_at_all_is_a_clear_failure_without_traceback(cloudwatch: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = make_project(tmp_path, {"champion": 50, "challenger": 50})
     code, out, err = report(project, capsys)
     assert code == 1
     assert out == ""
-    assert "no requests recorded for any variant" in err and "check --region, widen --since" in err
+    assert "no requests recorded for any variant" in err and "check --region" in err
     assert "Traceback" not in err
     code, doc, err = json_report(project, capsys)
     assert code == 1 and doc["status"] == "no data"

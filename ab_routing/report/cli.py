@@ -12,11 +12,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ab_routing.commands import add_stack_arguments
-from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
-from ab_routing.report.stats import DEFAULT_TAU
+from ab_routing.exits import EXIT_FAILURE, EXIT_OK
+from ab_routing.experiment import parse_start
 from ab_routing.report.window import Since, parse_since
 
 ClientFactory = Callable[[str | None], Any]
@@ -28,6 +29,13 @@ def _since(text: str) -> Since:
         return parse_since(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _start(text: str) -> datetime:
+    moment = parse_start(text)
+    if moment is None:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time with a zone, e.g. 2026-11-22T10:00:00Z, got {text!r}")
+    return moment
 
 
 def _tau(text: str) -> float:
@@ -44,18 +52,38 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     """Add the `report` subcommand to `python -m ab_routing`'s subparsers and return it."""
     p = subparsers.add_parser(
         "report",
-        help="per-variant error rates, latency, split check and always-valid comparisons from CloudWatch",
+        help="verdicts per variant: always-valid, burst-robust comparisons with the control, a split check and guardrails",
         description="Compare each variant with the control from the load balancer's CloudWatch metrics.",
     )
     add_stack_arguments(p)
-    p.add_argument("--since", type=_since, default=parse_since("2h"), help="window length: 30m, 2h, 1d... (default: 2h)")
+    p.add_argument(
+        "--start",
+        type=_start,
+        default=None,
+        help="experiment start, ISO 8601 UTC (default: ab-routing:experiment.start); the test runs from here to now",
+    )
+    p.add_argument(
+        "--since",
+        type=_since,
+        default=None,
+        help="show figures for the last 30m, 2h, 1d...: a window not starting at the experiment start decides nothing",
+    )
     p.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
     p.add_argument(
         "--tau",
         type=_tau,
-        default=DEFAULT_TAU,
-        help=f"mSPRT mixing spread: the error-rate difference worth detecting (default: {DEFAULT_TAU:g})",
+        default=None,
+        help="override the mixing spread tau, an error-rate difference (default: minDetectableEffect, else the "
+        "control's error rate in the day before the start, else 0.01); set it before the experiment, never from its data",
     )
+    p.add_argument(
+        "--metrics-file",
+        type=Path,
+        default=None,
+        help="read per-period counts from this CSV instead of CloudWatch (columns: period_start, variant, requests, "
+        "errors[, target5xx, connection_errors, elb5xx, latency_avg_ms])",
+    )
+    p.add_argument("--save-metrics", type=Path, default=None, help="also write the per-period counts used to this CSV")
     return p
 
 
@@ -80,66 +108,181 @@ def run_report(
     client_factory: ClientFactory = _cloudwatch,
 ) -> int:
     """Run the report for parsed `args`; returns the exit code. Never raises for user-facing problems."""
-    from botocore.exceptions import NoRegionError
-
-    from ab_routing.commands import CommandError, load_deployed, load_stack
-    from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_metrics
-    from ab_routing.report.render import render_json, render_text
-    from ab_routing.report.verdict import build_report
-    from ab_routing.report.window import make_window
+    from ab_routing.commands import CommandError
 
     try:
-        files, config = load_stack(args)
-        control = config.control
-        if control is None:
-            raise CommandError(
-                f"no control variant in Pulumi.{args.stack}.yaml: set `control: true` on exactly one variant "
-                "(the one the others are compared with), e.g. ab-routing:variants.<name>.control: true"
-            )
-        deployed = load_deployed(args)
+        return _run(args, clock, client_factory)
     except CommandError as problem:
         _error(str(problem))
         return problem.exit_code
+
+
+def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory) -> int:
+    from dataclasses import replace
+
+    from ab_routing.commands import CommandError, load_deployed, load_stack
+    from ab_routing.experiment import Experiment
+    from ab_routing.report.render import render_json, render_text
+    from ab_routing.report.verdict import anchored_reason, build_report, choose_tau
+
+    files, config = load_stack(args)
+    control = config.control
+    if control is None:
+        raise CommandError(
+            f"no control variant in Pulumi.{args.stack}.yaml: set `control: true` on exactly one variant "
+            "(the one the others are compared with), e.g. ab-routing:variants.<name>.control: true"
+        )
+    deployed = load_deployed(args)
     if deployed.variant(control.name) is None:
         names = ", ".join(v.name for v in deployed.variants)
-        _error(
+        raise CommandError(
             f"control variant '{control.name}' is not deployed (stack outputs list: {names}); run `pulumi up` or refresh --outputs"
         )
-        return EXIT_INVALID
-
-    configured_region = files.config.get("aws:region")
-    try:
-        client = client_factory(args.region or (str(configured_region) if configured_region else None))
-    except NoRegionError:
-        _error(f"no AWS region: pass --region or set aws:region in Pulumi.{args.stack}.yaml")
-        return EXIT_INVALID
-    region = str(client.meta.region_name)
-    window = make_window(clock(), args.since)
-    if not args.json:
-        n = len(deployed.variants)
-        print(f"fetching metrics for {n} variant{'s' if n != 1 else ''} from CloudWatch ({region})...", file=sys.stderr)
-    try:
-        metrics = fetch_metrics(
-            client,
-            deployed.load_balancer_arn_suffix,
-            [VariantTarget(v.name, v.target_group_arn_suffix) for v in deployed.variants],
-            window,
-        )
-    except MetricsError as error:
-        _error(str(error))
-        return EXIT_FAILURE
-
+    experiment = config.experiment
+    if args.start is not None:
+        experiment = replace(experiment or Experiment(), start=args.start)
+    start = experiment.start if experiment else None
+    now = clock()
+    if start is not None and start > now and args.metrics_file is None:
+        raise CommandError(f"the experiment start {start.isoformat()} is in the future (now {now:%Y-%m-%dT%H:%M:%SZ})")
+    if args.metrics_file is not None:
+        region = "metrics file"
+        window, metrics, baseline, where = _from_file(args, deployed, control.name, start)
+    else:
+        region, window, metrics, baseline, where = _from_cloudwatch(args, files, deployed, control.name, start, now, client_factory)
+    tau = choose_tau(experiment, baseline, args.tau)
     report = build_report(
-        stack=args.stack, region=region, config=config, deployed=deployed, metrics=metrics, window=window, tau=args.tau
+        stack=args.stack,
+        region=region,
+        config=config,
+        deployed=deployed,
+        metrics=metrics,
+        window=window,
+        tau=tau,
+        experiment=experiment,
+        no_decision=anchored_reason(window, start),
     )
+    if args.save_metrics is not None:
+        from ab_routing.report.metrics_file import write_metrics
+
+        try:
+            write_metrics(args.save_metrics, window, metrics)
+        except OSError as error:
+            raise CommandError(f"--save-metrics {args.save_metrics}: cannot write it ({error.strerror})", EXIT_FAILURE) from None
     if report["status"] == "no data":
         _error(
             f"no requests recorded for any variant between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} UTC "
-            f"in {region} (LoadBalancer={deployed.load_balancer_arn_suffix}); check --region, widen --since, "
-            "or send traffic to the load balancer"
+            f"in {where}; check --region and the experiment start, or send traffic to the load balancer"
         )
         if args.json:
             sys.stdout.write(render_json(report))
         return EXIT_FAILURE
     sys.stdout.write(render_json(report) if args.json else render_text(report))
     return EXIT_OK
+
+
+def _from_cloudwatch(
+    args: argparse.Namespace,
+    files: Any,
+    deployed: Any,
+    control: str,
+    start: datetime | None,
+    now: datetime,
+    client_factory: ClientFactory,
+) -> tuple[str, Any, Any, tuple[int, int] | None, str]:
+    from datetime import timedelta
+
+    from botocore.exceptions import NoRegionError
+
+    from ab_routing.commands import CommandError
+    from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_baseline, fetch_metrics
+    from ab_routing.report.verdict import BASELINE_SECONDS
+    from ab_routing.report.window import Window, ceil_minute, make_anchored_window, make_window
+
+    configured_region = files.config.get("aws:region")
+    try:
+        client = client_factory(args.region or (str(configured_region) if configured_region else None))
+    except NoRegionError:
+        raise CommandError(f"no AWS region: pass --region or set aws:region in Pulumi.{args.stack}.yaml") from None
+    region = str(client.meta.region_name)
+    if start is not None and args.since is None:
+        window = make_anchored_window(now, start)
+    else:
+        window = make_window(now, args.since or parse_since("2h"))
+    if not args.json:
+        n = len(deployed.variants)
+        print(f"fetching metrics for {n} variant{'s' if n != 1 else ''} from CloudWatch ({region})...", file=sys.stderr)
+    targets = [VariantTarget(v.name, v.target_group_arn_suffix) for v in deployed.variants]
+    try:
+        metrics = fetch_metrics(client, deployed.load_balancer_arn_suffix, targets, window)
+    except MetricsError as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
+    baseline = None
+    if start is not None and args.tau is None:
+        begin = ceil_minute(start)
+        day = Window("baseline", begin - timedelta(seconds=BASELINE_SECONDS), begin, 3600, BASELINE_SECONDS // 3600, 60)
+        target = next(t for t in targets if t.name == control)
+        baseline = fetch_baseline(client, deployed.load_balancer_arn_suffix, target, day)
+    return region, window, metrics, baseline, f"{region} (LoadBalancer={deployed.load_balancer_arn_suffix})"
+
+
+def _from_file(
+    args: argparse.Namespace, deployed: Any, control: str, start: datetime | None
+) -> tuple[Any, Any, tuple[int, int] | None, str]:
+    """The window from a metrics file: from the experiment start (rounded up to the file's periods)
+    to the file's last period; with --since, its last `since`; the day before the start is the
+    baseline for tau."""
+    from ab_routing.commands import CommandError
+    from ab_routing.report.metrics_file import MetricsFileError, read_metrics
+    from ab_routing.report.verdict import BASELINE_SECONDS
+    from ab_routing.report.window import ANCHORED, Window
+
+    try:
+        data = read_metrics(args.metrics_file, [v.name for v in deployed.variants])
+    except MetricsFileError as error:
+        raise CommandError(str(error)) from None
+    period = data.period
+    baseline = None
+    if start is not None and args.since is None:
+        offset = max(0, -(-int((start - data.start).total_seconds()) // period))
+        first, since = offset, ANCHORED
+        before = max(0, offset - BASELINE_SECONDS // period)
+        by_name = {m.name: m for m in data.metrics}
+        c = by_name[control]
+        baseline = (sum(c.requests[before:offset]), sum(c.errors[before:offset]))
+    elif args.since is not None:
+        first, since = max(0, data.periods - -(-args.since.seconds // period)), args.since.text
+    else:
+        first, since = 0, "whole file"
+    first = min(first, data.periods)
+    window = Window(
+        since,
+        data.start + _seconds(first * period),
+        data.end,
+        period,
+        data.periods - first,
+        period,
+    )
+    metrics = tuple(_slice(m, first) for m in data.metrics)
+    return window, metrics, baseline, str(args.metrics_file)
+
+
+def _seconds(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
+
+
+def _slice(m: Any, first: int) -> Any:
+    from dataclasses import replace
+
+    return replace(
+        m,
+        requests=m.requests[first:],
+        target_5xx=m.target_5xx[first:],
+        connection_errors=m.connection_errors[first:],
+        latency_avg=m.latency_avg[first:],
+        latency_samples=m.latency_samples[first:],
+        error_counts=m.error_counts[first:],
+        elb_5xx=m.elb_5xx[first:],
+    )

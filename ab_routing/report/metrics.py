@@ -64,10 +64,23 @@ class VariantMetrics:
     connection_errors: tuple[int, ...]
     latency: Mapping[str, Percentile]
     """p50 / p90 / p99 of TargetResponseTime over the window."""
+    latency_avg: tuple[float | None, ...] = ()
+    """Mean TargetResponseTime per period in seconds (CloudWatch Average); None without data; empty
+    when unknown altogether."""
+    latency_samples: tuple[int, ...] = ()
+    """Responses behind each period's mean (CloudWatch SampleCount)."""
+    error_counts: tuple[int, ...] = ()
+    """Failed requests per period when given directly (a metrics file); empty: the sum below."""
+    elb_5xx: tuple[int, ...] = ()
+    """ELB-generated 5xx attributed to this variant (only from access logs via a metrics file)."""
+    breakdown: bool = True
+    """False when target_5xx/connection_errors are unknown (a metrics file without those columns)."""
 
     @property
     def errors(self) -> tuple[int, ...]:
         """Failed requests per period, by the one rule of `ab_routing.metrics.ERROR_METRICS`."""
+        if self.error_counts:
+            return self.error_counts
         return metrics.total_errors({TARGET_5XX: self.target_5xx, CONNECTION_ERRORS: self.connection_errors})
 
 
@@ -93,11 +106,57 @@ def fetch_metrics(
         if result.status not in ("Complete", "PartialData"):
             raise MetricsError(f"CloudWatch could not answer query {query_id}: status {result.status}")
     latency = _percentiles(client, load_balancer, variants, window)
+    means = _means(client, load_balancer, variants, window)
     out: list[VariantMetrics] = []
     for i, v in enumerate(variants):
         series = {metric: _series(sums[f"s{i}_{j}"], window) for j, metric in enumerate(SUM_METRICS)}
-        out.append(VariantMetrics(v.name, series[REQUESTS], series[TARGET_5XX], series[CONNECTION_ERRORS], latency[v.name]))
+        avg, samples = means.get(v.name, ((), ()))
+        out.append(
+            VariantMetrics(
+                v.name, series[REQUESTS], series[TARGET_5XX], series[CONNECTION_ERRORS], latency[v.name], avg, samples
+            )
+        )
     return tuple(out)
+
+
+def _means(
+    client: MetricDataClient, load_balancer: str, variants: Sequence[VariantTarget], window: Window
+) -> dict[str, tuple[tuple[float | None, ...], tuple[int, ...]]]:
+    """Mean TargetResponseTime and its SampleCount per period, for the latency guardrail. A failure
+    leaves latency unknown (which blocks `promote`), not the report."""
+    queries = {
+        f"{kind}{i}": _query(load_balancer, v.target_group, LATENCY, stat, window.period)
+        for i, v in enumerate(variants)
+        for kind, stat in (("a", "Average"), ("n", "SampleCount"))
+    }
+    try:
+        results = _get(client, queries, window)
+    except Exception:  # see _percentiles: latency may be missing, the counts are what matter
+        return {}
+    out: dict[str, tuple[tuple[float | None, ...], tuple[int, ...]]] = {}
+    for i, v in enumerate(variants):
+        avg, count = results[f"a{i}"], results[f"n{i}"]
+        if avg.status not in ("Complete", "PartialData") or count.status not in ("Complete", "PartialData"):
+            continue
+        means: list[float | None] = [None] * window.periods
+        for timestamp, value in zip(avg.timestamps, avg.values, strict=True):
+            j = window.index(timestamp)
+            if j is not None:
+                means[j] = value
+        out[v.name] = (tuple(means), _series(count, window))
+    return out
+
+
+def fetch_baseline(client: MetricDataClient, load_balancer: str, control: VariantTarget, window: Window) -> tuple[int, int]:
+    """The control's (requests, failed requests) over `window` (the day before the experiment), for
+    fixing tau; (0, 0) when CloudWatch cannot say."""
+    queries = {f"b{j}": _query(load_balancer, control.target_group, metric, "Sum", window.period) for j, metric in enumerate(SUM_METRICS)}
+    try:
+        results = _get(client, queries, window)
+    except Exception:  # tau then falls back to its default, and the report says so
+        return 0, 0
+    totals = [sum(_series(results[f"b{j}"], window)) for j in range(len(SUM_METRICS))]
+    return totals[0], totals[1] + totals[2]
 
 
 def _query(load_balancer: str, target_group: str, metric: str, stat: str, period: int) -> dict[str, Any]:

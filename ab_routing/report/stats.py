@@ -1,4 +1,6 @@
-"""Pure statistics for the report: error-rate intervals, the split check and always-valid comparisons.
+"""Pure statistics for the report: the Wilson interval, and the two-sided mSPRT the report used before
+`ab_routing.report.sequential` (kept for its closed-form radius, which the report still uses for
+`ci95`, and as the reference the benchmark's "before" column is checked against).
 
 No I/O here, so every figure the report prints can be tested with known values.
 
@@ -14,18 +16,13 @@ above α).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import NormalDist
 
 ALPHA = 0.05
 """Significance level of every test and the coverage (95%) of every interval the report shows."""
-SRM_THRESHOLD = 0.001
-"""A split is flagged at p < 0.001: the chi-square is not sequential, so a strict threshold keeps a
-report that is re-run many times from crying wolf, while a real imbalance still reaches it quickly."""
-SRM_MIN_EXPECTED = 5.0
-"""Below this many expected requests per variant the chi-square approximation is poor: no flag."""
 DEFAULT_TAU = 0.01
 """Spread of the mixing distribution: roughly the size of error-rate difference worth detecting
 (one percentage point). Smaller τ detects small differences sooner and large ones later."""
@@ -71,48 +68,6 @@ def wilson_interval(errors: int, requests: int, confidence: float = 1 - ALPHA) -
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-# -- sample ratio mismatch -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SrmResult:
-    """Chi-square goodness of fit of request counts against the deployed weights."""
-
-    tested: tuple[str, ...]
-    """Variants in the test: those with weight > 0 (a weight-0 variant gets no randomised traffic)."""
-    expected: Mapping[str, float]
-    """Expected requests per tested variant, total * weight / sum of weights."""
-    chi2: float | None
-    p_value: float | None
-    mismatch: bool
-    """True when p < threshold and every expected count is large enough for the approximation."""
-    reason: str | None
-    """Why no p-value or no flag was possible, for the user; None when the test ran normally."""
-
-
-def srm_test(observed: Mapping[str, int], weights: Mapping[str, int], threshold: float = SRM_THRESHOLD) -> SrmResult:
-    """Is the observed split of requests compatible with the weights? (sample ratio mismatch)."""
-    tested = tuple(name for name in weights if weights[name] > 0)
-    if any(observed.get(name, 0) < 0 for name in tested):
-        raise ValueError("request counts must be non-negative")
-    total = sum(observed.get(name, 0) for name in tested)
-    weight_sum = sum(weights[name] for name in tested)
-    expected = {name: total * weights[name] / weight_sum for name in tested} if weight_sum else {}
-    if len(tested) < 2:
-        return SrmResult(tested, expected, None, None, False, "fewer than two variants have weight > 0: no split to check")
-    if total == 0:
-        return SrmResult(tested, expected, None, None, False, "not enough data: no requests to the variants with weight > 0")
-    # Imported here: scipy.stats takes over a second to import, which `plan` and `--help` should not pay.
-    from scipy.stats import chisquare  # pyright: ignore[reportUnknownVariableType]
-
-    result = chisquare([observed.get(name, 0) for name in tested], [expected[name] for name in tested])
-    chi2, p_value = float(result.statistic), float(result.pvalue)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownArgumentType, reportUnknownMemberType]
-    if min(expected.values()) < SRM_MIN_EXPECTED:
-        reason = f"not enough data: fewer than {SRM_MIN_EXPECTED:g} expected requests for some variant, chi-square not reliable"
-        return SrmResult(tested, expected, chi2, p_value, False, reason)
-    return SrmResult(tested, expected, chi2, p_value, p_value < threshold, None)
-
-
 # -- always-valid comparison of two error rates (mSPRT) -------------------------------------------------
 
 
@@ -154,9 +109,7 @@ def always_valid_radius(variance: float, tau: float, alpha: float = ALPHA) -> fl
     if variance <= 0 or tau <= 0 or not 0 < alpha < 1:
         raise ValueError("variance and tau must be positive and alpha in (0, 1)")
     tau2 = tau * tau
-    return math.sqrt(
-        2 * variance * (variance + tau2) / tau2 * (math.log(1 / alpha) + 0.5 * math.log((variance + tau2) / variance))
-    )
+    return math.sqrt(2 * variance * (variance + tau2) / tau2 * (math.log(1 / alpha) + 0.5 * math.log((variance + tau2) / variance)))
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,32 @@ def make_window(now: datetime, since: Since) -> Window:
 def _floor(moment: datetime, seconds: int) -> datetime:
     epoch = int(moment.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+ANCHORED = "experiment start"
+"""`Window.since` of a window that begins at the experiment's start: the only kind that decides."""
+
+
+def ceil_minute(moment: datetime) -> datetime:
+    """The first whole minute at or after `moment`: a period that began before the experiment's
+    start would mix traffic from before it into the test."""
+    floored = _floor(moment.astimezone(UTC), 60)
+    return floored if floored == moment else floored + timedelta(seconds=60)
+
+
+def make_anchored_window(now: datetime, start: datetime) -> Window:
+    """[start rounded up to the minute, now], in whole periods from start (at most MAX_LOOKS; the
+    end falls on the last whole period, so the window never reaches before the start)."""
+    if now.tzinfo is None or start.tzinfo is None:
+        raise ValueError("now and start must be timezone-aware")
+    begin = ceil_minute(start)
+    end = _floor(now.astimezone(UTC), 60)
+    span = max(0, int((end - begin).total_seconds()))
+    granularity = granularity_for(timedelta(seconds=span + 60))
+    if granularity > 60:
+        floored = _floor(begin, granularity)
+        begin = floored if floored == begin else floored + timedelta(seconds=granularity)
+        span = max(0, int((end - begin).total_seconds()))
+    period = max(granularity, math.ceil(span / MAX_LOOKS / granularity) * granularity)
+    periods = span // period
+    return Window(ANCHORED, begin, begin + timedelta(seconds=periods * period), period, periods, granularity)

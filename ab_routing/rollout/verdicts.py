@@ -3,8 +3,8 @@
 ADAPTER. The report (and the decisions work on branch h/decisions, which adds `experiment.start`
 and more verdicts such as `no decision`) owns how a verdict is reached; the rollout only needs
 "verdict for V since time T". `VerdictSource` is that question; `ReportVerdicts` answers it with
-today's report pipeline (fetch_metrics + build_report over a window starting at T). When the
-decisions pipeline lands, only `ReportVerdicts.verdict` changes. Tests pass a fake.
+the report's own function `ab_routing.report.api.report_since` (a window anchored at T, so the
+verdict keeps the report's guarantees). Tests pass a fake.
 """
 
 from __future__ import annotations
@@ -55,34 +55,20 @@ class ReportVerdicts:
         )
 
     def verdict(self, variant: str, since: datetime, now: datetime) -> VariantVerdict:
-        from ab_routing.report.metrics import MetricsError, VariantTarget, fetch_metrics
-        from ab_routing.report.stats import DEFAULT_TAU
-        from ab_routing.report.verdict import build_report
-        from ab_routing.report.window import Since, make_window
+        from ab_routing.report.api import report_since
+        from ab_routing.report.metrics import MetricsError
 
         end = datetime.fromtimestamp(int(now.timestamp()) // 60 * 60, tz=UTC)
-        seconds = int((end - since.astimezone(UTC)).total_seconds())
-        if seconds < 60:
+        if (end - since.astimezone(UTC)).total_seconds() < 60:
             return VariantVerdict(NO_DECISION, "the step's first whole minute has not ended yet")
-        window = make_window(now, Since(f"{seconds // 60}m", seconds // 60 * 60))
+        if self.config.control is None or self.deployed.variant(self.config.control.name) is None:
+            return VariantVerdict(NO_DECISION, "no deployed control variant to compare with")
         try:
-            metrics = fetch_metrics(
-                self.cloudwatch,
-                self.deployed.load_balancer_arn_suffix,
-                [VariantTarget(v.name, v.target_group_arn_suffix) for v in self.deployed.variants],
-                window,
+            report = report_since(
+                stack=self.stack, config=self.config, deployed=self.deployed, cloudwatch=self.cloudwatch, since=since, now=now, tau=self.tau
             )
         except MetricsError as problem:
             return VariantVerdict(NO_DECISION, f"could not fetch metrics: {problem}")
-        report = build_report(
-            stack=self.stack,
-            region=str(getattr(getattr(self.cloudwatch, "meta", None), "region_name", self.config.region)),
-            config=self.config,
-            deployed=self.deployed,
-            metrics=metrics,
-            window=window,
-            tau=self.tau or DEFAULT_TAU,
-        )
         return verdict_from_report(report, variant)
 
 
