@@ -9,11 +9,13 @@ import random
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import yaml
 from aiohttp import web
 
@@ -101,9 +103,20 @@ def header_rule(header: str, variant: str, source_cidrs: Sequence[str] = ()) -> 
     return conditions
 
 
-def build_alb(config: RoutingConfig, *, endpoint: str | None = None) -> MotoAlb:
-    """The load balancer, one target group per variant with a running instance registered, the
-    listener's weighted forward and one override rule per variant, as the program declares them."""
+@dataclass
+class MotoWorld:
+    """One VPC with two subnets and a running instance in moto, shared by the tests of a module
+    (each test builds its own load balancer in it); clients made once, since making one is slow."""
+
+    ec2: Any
+    elbv2: Any
+    vpc: str
+    subnets: list[str]
+    instance: str
+    count: int = 0
+
+
+def moto_world(endpoint: str | None = None) -> MotoWorld:
     kwargs: dict[str, Any] = {"region_name": REGION}
     if endpoint:
         kwargs |= {"endpoint_url": endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -114,20 +127,29 @@ def build_alb(config: RoutingConfig, *, endpoint: str | None = None) -> MotoAlb:
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
         for i, zone in enumerate("ab", start=1)
     ]
-    lb = elbv2.create_load_balancer(Name="ab-routing-4f2a", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    return MotoWorld(ec2, elbv2, vpc, subnets, instance)
+
+
+def build_alb(world: MotoWorld, config: RoutingConfig, *, instance: str | None = None) -> MotoAlb:
+    """A load balancer, one target group per variant with `instance` (default: the world's) registered,
+    the listener's weighted forward and one override rule per variant, as the program declares them."""
+    world.count += 1
+    elbv2 = world.elbv2
+    lb = elbv2.create_load_balancer(Name=f"ab-routing-{world.count}", Subnets=world.subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    target = instance or world.instance
     groups: dict[str, str] = {}
     for v in config.variants:
-        arn = elbv2.create_target_group(Name=f"{v.name}-7a1b2c3", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance")[
+        arn = elbv2.create_target_group(Name=f"{v.name}-{world.count}", Protocol="HTTP", Port=8080, VpcId=world.vpc, TargetType="instance")[
             "TargetGroups"
         ][0]["TargetGroupArn"]
-        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": instance, "Port": 8080}])
+        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": target, "Port": 8080}])
         groups[v.name] = arn
     weights = {v.name: v.weight for v in config.variants}
     listener = elbv2.create_listener(
         LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[forward(groups, weights, config.stickiness.enabled)]
     )["Listeners"][0]["ListenerArn"]
-    alb = MotoAlb(elbv2, ec2, vpc, lb, listener, groups, instance=instance)
+    alb = MotoAlb(world.elbv2, world.ec2, world.vpc, lb, listener, groups, instance=target)
     if config.override.header:
         for v in config.variants:
             alb.rules[v.name] = elbv2.create_rule(
@@ -137,6 +159,17 @@ def build_alb(config: RoutingConfig, *, endpoint: str | None = None) -> MotoAlb:
                 Actions=[{"Type": "forward", "TargetGroupArn": groups[v.name]}],
             )["Rules"][0]["RuleArn"]
     return alb
+
+
+@contextmanager
+def aws_environment() -> Iterator[None]:
+    """Fake credentials and no endpoint override, restored afterwards."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+            patch.setenv(key, value)
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            patch.delenv(key, raising=False)
+        yield
 
 
 def write_project(tmp_path: Path, raw: Mapping[str, Any], outputs: Mapping[str, Any] | None) -> Path:

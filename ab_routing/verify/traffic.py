@@ -130,19 +130,24 @@ async def _preflight(connector: aiohttp.BaseConnector, settings: TrafficSettings
 
 
 def _certificate_message(settings: TrafficSettings, error: aiohttp.ClientConnectorCertificateError) -> str:
-    host = urlsplit(settings.url).hostname or settings.url
-    cause = error.certificate_error
+    return certificate_message(settings.url, settings.host, error.certificate_error)
+
+
+def certificate_message(url: str, host: str | None, cause: BaseException) -> str:
+    """Explain a failed certificate check; for a hostname mismatch, offer --host instead of turning
+    verification off (which this tool never does)."""
+    hostname = urlsplit(url).hostname or url
     mismatch = isinstance(cause, ssl.SSLCertVerificationError) and (
         cause.verify_code == 62 or "hostname" in str(cause.verify_message).lower()
     )
-    if mismatch and settings.host is None:
+    if mismatch and host is None:
+        alb = " (an ALB's own DNS name is never on your certificate)" if hostname.endswith(".elb.amazonaws.com") else ""
         return (
-            f"the certificate served at {host} does not name {host}"
-            + (" (an ALB's own DNS name is never on your certificate)" if host.endswith(".elb.amazonaws.com") else "")
-            + f". Pass --host NAME with the name on the certificate (e.g. your dns.recordName): verify then connects to"
-            f" {host} but sends NAME as SNI and Host header. Certificate verification stays on."
+            f"the certificate served at {hostname} does not name {hostname}{alb}. Pass --host NAME with the name on the "
+            f"certificate (e.g. your dns.recordName): verify then connects to {hostname} and sends NAME as TLS SNI and "
+            "Host header. Certificate verification stays on."
         )
-    return f"certificate check failed for {settings.host or host}: {cause}"
+    return f"certificate check failed for {host or hostname}: {cause}"
 
 
 def _session(connector: aiohttp.BaseConnector, settings: TrafficSettings, *, keep_cookies: bool) -> aiohttp.ClientSession:
