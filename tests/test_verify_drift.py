@@ -211,14 +211,12 @@ def test_settle_window_rereads_before_calling_drift(world: MotoWorld) -> None:
 
     alb.set_forward({"champion": 50, "challenger": 50})
     slept.clear()
-    lasting = check_deployed(
-        alb.elbv2,
-        deployed,
-        config,
-        settle_seconds=12,
-        sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)),
-        clock=lambda: now[0],
-    )
+
+    def sleep_only(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    lasting = check_deployed(alb.elbv2, deployed, config, settle_seconds=12, sleep=sleep_only, clock=lambda: now[0])
     assert not lasting.ok and lasting.reads == 4 and sum(slept) == 12
     assert {d.item for d in lasting.drift} == {"forward weight: variant champion", "forward weight: variant challenger"}
 

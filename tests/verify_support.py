@@ -240,3 +240,69 @@ def serve_fake_alb(behaviour: FakeAlbBehaviour) -> Iterator[str]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+class _NotFoundError(Exception):
+    pass
+
+
+class StaticElbv2:
+    """An ELBv2 client stand-in answering the three reads verify makes from what the program would
+    have deployed for `config`, every target healthy. For traffic tests: fast, and moto's ELBv2 is
+    exercised by the drift tests."""
+
+    class exceptions:  # noqa: N801 - mirrors botocore's client.exceptions
+        ListenerNotFoundException = _NotFoundError
+        TargetGroupNotFoundException = _NotFoundError
+
+    LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/ab-routing/50dc6c495c0c9188/f2f7dc8efc522ab2"
+
+    def __init__(self, config: RoutingConfig) -> None:
+        self.groups = {
+            v.name: f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{v.name}-7a1b2c3/73e2d6bc24d8a0{i:02d}"
+            for i, v in enumerate(config.variants)
+        }
+        self.config = config
+
+    def outputs(self, url: str) -> dict[str, Any]:
+        weights = {v.name: v.weight for v in self.config.variants}
+        total = sum(weights.values())
+        return {
+            "url": url,
+            "loadBalancerArnSuffix": "app/ab-routing/50dc6c495c0c9188",
+            "listenerArn": self.LISTENER,
+            "variants": {
+                n: {
+                    "targetGroupArn": arn,
+                    "targetGroupArnSuffix": arn.split(":", 5)[5],
+                    "weight": weights[n],
+                    "share": 100 * weights[n] / total,
+                }
+                for n, arn in self.groups.items()
+            },
+        }
+
+    def describe_listeners(self, ListenerArns: list[str]) -> dict[str, Any]:  # noqa: N803
+        weights = {v.name: v.weight for v in self.config.variants}
+        return {
+            "Listeners": [
+                {"ListenerArn": ListenerArns[0], "DefaultActions": [forward(self.groups, weights, self.config.stickiness.enabled)]}
+            ]
+        }
+
+    def describe_rules(self, ListenerArn: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+        override = self.config.override
+        rules = [
+            {
+                "RuleArn": f"{ListenerArn}/{v.name}",
+                "Priority": str(v.rule_priority),
+                "Conditions": header_rule(override.header, v.name, override.source_cidrs),
+                "Actions": [{"Type": "forward", "TargetGroupArn": self.groups[v.name]}],
+            }
+            for v in self.config.variants
+            if override.header
+        ]
+        return {"Rules": rules}
+
+    def describe_target_health(self, TargetGroupArn: str) -> dict[str, Any]:  # noqa: N803
+        return {"TargetHealthDescriptions": [{"Target": {"Id": "i-0123456789abcdef0", "Port": 8080}, "TargetHealth": {"State": "healthy"}}]}
