@@ -8,7 +8,7 @@ import json
 import random
 import shutil
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +197,7 @@ class FakeAlbBehaviour:
     seen_cookies: int = 0
 
 
-def serve_fake_alb(behaviour: FakeAlbBehaviour) -> Iterator[str]:
+def serve_fake_alb(behaviour: FakeAlbBehaviour) -> Generator[str, None, None]:
     """An aiohttp server on 127.0.0.1, in its own thread and event loop, that answers like model
     servers behind an ALB; yields its base URL."""
     rng = random.Random(behaviour.seed)
