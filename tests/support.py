@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from ab_routing.mocks import Registration
 from ab_routing.offline import OfflineRun, run_offline
@@ -42,6 +48,54 @@ def base_raw() -> dict[str, Any]:
 def stack_config(raw: dict[str, Any] | None = None, region: str = "us-east-1") -> dict[str, Any]:
     raw = base_raw() if raw is None else raw
     return {"aws:region": region, **{f"ab-routing:{k}": copy.deepcopy(v) for k, v in raw.items()}}
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_project(directory: Path, config: Mapping[str, Any] | None = None, stack: str = "dev") -> Path:
+    """A project directory as users have it: this repository's `Pulumi.yaml` and, when `config` is
+    given (full keys such as `ab-routing:variants`), a `Pulumi.<stack>.yaml` holding it."""
+    shutil.copy(REPO / "Pulumi.yaml", directory / "Pulumi.yaml")
+    if config is not None:
+        write_stack(directory, config, stack)
+    return directory
+
+
+def write_stack(project: Path, config: Mapping[str, Any], stack: str = "dev") -> Path:
+    """Write `Pulumi.<stack>.yaml` with `config` (full keys) and return its path."""
+    path = project / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump({"config": dict(config)}))
+    return path
+
+
+def outputs_document(weights: Mapping[str, int] | None = None, **top: Any) -> dict[str, Any]:
+    """Stack outputs shaped as `pulumi stack output --json` prints them (placeholder ARNs)."""
+    weights = dict(weights or {"champion": 90, "challenger": 10})
+    total = sum(weights.values())
+    prefix = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}"
+    document: dict[str, Any] = {
+        "loadBalancerArnSuffix": "app/ab-routing-1234567/50dc6c495c0c9188",
+        "loadBalancerArn": f"{prefix}:loadbalancer/app/ab-routing-1234567/50dc6c495c0c9188",
+        "variants": {
+            name: {
+                "targetGroupArn": f"{prefix}:targetgroup/{name}-1234567/0123456789abcdef",
+                "targetGroupArnSuffix": f"targetgroup/{name}-1234567/0123456789abcdef",
+                "weight": w,
+                "share": round(100 * w / total, 2) if total else 0.0,
+            }
+            for name, w in weights.items()
+        },
+    }
+    document.update(top)
+    return document
+
+
+def write_outputs(project: Path, outputs: object, name: str = "outputs.json") -> Path:
+    """Write an outputs document as JSON and return its path (for `--outputs`)."""
+    path = project / name
+    path.write_text(json.dumps(outputs))
+    return path
 
 
 def run(raw: dict[str, Any] | None = None) -> OfflineRun:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,10 +16,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
 
 from ab_routing.report.cli import add_report_parser, run_report
 from ab_routing.report.window import make_window, parse_since
+from tests.support import make_project, write_outputs, write_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = "i-0123456789abcdef0"
@@ -57,20 +56,9 @@ def good_outputs() -> dict[str, Any]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    write_stack(tmp_path, {"aws:region": "eu-west-1", "ab-routing:variants": variants_config()})
+    make_project(tmp_path, {"aws:region": "eu-west-1", "ab-routing:variants": variants_config()})
     write_outputs(tmp_path, good_outputs())
     return tmp_path
-
-
-def write_stack(project: Path, config: Mapping[str, Any], stack: str = "dev") -> None:
-    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": dict(config)}))
-
-
-def write_outputs(project: Path, outputs: object) -> Path:
-    path = project / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    return path
 
 
 class EmptyCloudWatch:

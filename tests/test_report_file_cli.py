@@ -9,29 +9,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from ab_routing.__main__ import main
 from ab_routing.report.metrics_file import render_metrics
 from tests.report_support import START, simulated
+from tests.support import make_project, write_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     variants = {
         "champion": {"weight": 50, "targets": ["i-0123456789abcdef0"], "control": True},
         "challenger": {"weight": 50, "targets": ["i-0123456789abcdef0"]},
     }
     config = {"aws:region": "eu-west-1", "ab-routing:variants": variants, "ab-routing:experiment": {"start": "2026-11-22T11:00:00Z"}}
-    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    make_project(tmp_path, config)
     outputs = {
         "loadBalancerArnSuffix": "app/lb/1",
         "variants": {name: {"targetGroupArnSuffix": f"targetgroup/{name}/1", "weight": 50} for name in variants},
     }
-    (tmp_path / "outputs.json").write_text(json.dumps(outputs))
+    write_outputs(tmp_path, outputs)
     rng = np.random.default_rng(12)
     metrics = [simulated("challenger", 0.03, 100, 180, rng), simulated("champion", 0.01, 100, 180, rng)]
     (tmp_path / "m.csv").write_text(render_metrics(START, 60, metrics))  # 10:00 to 13:00; the experiment starts at 11:00

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +16,12 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
 
 from ab_routing.report.cli import add_report_parser, run_report
 from ab_routing.report.metrics import MetricDataClient, VariantTarget, fetch_metrics
 from ab_routing.report.window import make_window, parse_since
+from tests import support as shared
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -51,10 +50,9 @@ def cloudwatch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def make_project(tmp_path: Path, weights: Mapping[str, int], control: str = "champion") -> Path:
     """A project dir with the stack's config and the outputs `pulumi stack output --json` would print."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     variants = {name: {"weight": w, "targets": [INSTANCE], **({"control": True} if name == control else {})} for name, w in weights.items()}
     config = {"aws:region": REGION, "ab-routing:variants": variants}
-    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    shared.make_project(tmp_path, config)
     total = sum(weights.values())
     outputs = {
         "url": "http://ab-routing.example",
@@ -69,7 +67,7 @@ def make_project(tmp_path: Path, weights: Mapping[str, int], control: str = "cha
             for name, w in weights.items()
         },
     }
-    (tmp_path / "outputs.json").write_text(json.dumps(outputs))
+    shared.write_outputs(tmp_path, outputs)
     return tmp_path
 
 

@@ -295,15 +295,16 @@ def test_stack_outputs_have_the_documented_names_and_shares() -> None:
     assert champion["targetGroupArnSuffix"].startswith("targetgroup/champion-")
 
 
-def test_invalid_config_fails_cleanly_and_registers_nothing() -> None:
+def test_invalid_config_is_one_clean_pulumi_error_naming_every_problem() -> None:
     raw = base_raw()
     raw["variants"]["challenger"]["weight"] = 1000
+    raw["stickiness"] = {"duration": 0}
     with pytest.raises(pulumi.RunError) as caught:
         run_offline(stack_config(raw))
-    assert "variants.challenger.weight: got 1000; must be an integer from 0 to 999" in str(caught.value)
-    # The previous run's state is not reused: a fresh run records only the root stack.
-    result = run_offline(stack_config(raw), program=lambda: None)
-    assert [r.type for r in result.recording.registrations] == ["pulumi:pulumi:Stack"]
+    message = str(caught.value)
+    assert message.startswith("invalid stack config (2 problems)")
+    assert "variants.challenger.weight: got 1000; must be an integer from 0 to 999" in message
+    assert "stickiness.duration: got 0" in message
 
 
 def test_invalid_config_raises_before_any_registration() -> None:

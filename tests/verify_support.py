@@ -4,9 +4,7 @@ ELBv2, and a loopback HTTP server that routes like an ALB (weights, override hea
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import shutil
 import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,12 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from aiohttp import web
 
 from ab_routing.config import parse_config
 from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed, parse_outputs
+from tests.support import make_project, write_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -174,11 +172,9 @@ def aws_environment() -> Iterator[None]:
 
 def write_project(tmp_path: Path, raw: Mapping[str, Any], outputs: Mapping[str, Any] | None) -> Path:
     """Pulumi.yaml, Pulumi.dev.yaml from `raw` and (unless None) outputs.json."""
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    config = {"aws:region": REGION, **{f"ab-routing:{k}": v for k, v in raw.items()}}
-    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    make_project(tmp_path, {"aws:region": REGION, **{f"ab-routing:{k}": v for k, v in raw.items()}})
     if outputs is not None:
-        (tmp_path / "outputs.json").write_text(json.dumps(outputs))
+        write_outputs(tmp_path, outputs)
     return tmp_path
 
 
