@@ -1,4 +1,4 @@
-"""Command line: `python -m ab_routing plan|report|rollout|rollback|promote [--stack dev] [--json] ...`."""
+"""Command line: `python -m ab_routing plan|report|logs|rollout|rollback|promote [--stack dev] [--json] ...`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.logs.cli import add_logs_parser, run_logs
 from ab_routing.report.cli import add_report_parser, run_report
 from ab_routing.rollout.cli import add_rollout_parsers, run_promote, run_rollback, run_rollout
 from ab_routing.stackfiles import StackFileError, read_stack
@@ -25,6 +26,7 @@ def parser() -> argparse.ArgumentParser:
     reference = sub.add_parser("config-reference", help="print README's config reference, generated from the key declarations")
     reference.add_argument("--write", type=Path, default=None, metavar="README", help="replace the generated block in this file instead")
     add_rollout_parsers(sub)
+    add_logs_parser(sub)
     return p
 
 
@@ -73,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_rollback(args)
     if args.command == "promote":
         return run_promote(args)
+    if args.command == "logs":
+        return run_logs(args)
     return EXIT_FAILURE
 
 
