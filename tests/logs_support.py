@@ -158,9 +158,9 @@ def outputs_document(bucket: str | None = "ab-routing-logs-0a1b2c") -> dict[str,
     }
 
 
-def realistic_lines(n: int, seed: int = 7, start: datetime = T0, seconds: int = 3600) -> list[str]:
+def realistic_lines(n: int, seed: int = 7, start: datetime = T0, seconds: int = 3600, malformed: int = 0) -> list[str]:
     """`n` lines over `seconds`: a 90/10 split, ~1 % target 5xx, ~0.3 % ELB 504, some override
-    requests, some redirects, ~5 % with appended fields and about 1 in 20,000 cut short."""
+    requests, some redirects, ~5 % with appended fields, and `malformed` lines cut short."""
     rng = random.Random(seed)
     out: list[str] = []
     agents = ["python-requests/2.32.3", 'Mozilla/5.0 (X11; Linux x86_64) "quoted" build', "Go-http-client/2.0", "curl/8.5.0"]
@@ -181,8 +181,7 @@ def realistic_lines(n: int, seed: int = 7, start: datetime = T0, seconds: int = 
             e = Entry(time=t, target_group=tg, client=client, target_time=f"{rng.expovariate(8):.3f}", user_agent=rng.choice(agents))
         if rng.random() < 0.05:
             e = replace(e, extra=NEW_FIELDS)
-        line = e.line()
-        if rng.random() < 0.00005:
-            line = line[: rng.randrange(40, len(line) - 20)]
-        out.append(line)
+        out.append(e.line())
+    for i in rng.sample(range(n), min(malformed, n)):
+        out[i] = out[i][: rng.randrange(40, len(out[i]) - 40)]
     return out

@@ -183,11 +183,24 @@ def test_exact_per_variant_figures_from_every_kind_of_line(project: Path, capsys
     assert all(r["requests"] == "0" and r["latency_avg_ms"] == "" for r in rows if r["period_start"] != "2026-11-22T10:00:00Z")
 
 
-def test_text_output_names_the_nat_caveat_and_override(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_in_its_own_process_prints_tables(project: Path) -> None:
+    """`python -m ab_routing logs` as typed: text tables on stdout, warnings on stderr."""
+    import subprocess
+    import sys
+
     write_log(project / "logs" / "a.log.gz", fixture_lines())
-    code, out, _ = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m")
-    assert code == 0
-    assert "champion" in out and "NAT" in out and "Override-rule requests" in out
+    argv = ["logs", "--dir", str(project), "--outputs", str(project / "outputs.json"), "--source", str(project / "logs")]
+    done = subprocess.run(
+        [sys.executable, "-m", "ab_routing", *argv, "--start", "2026-11-22T10:00Z", "--since", "5m"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "champion" in done.stdout and "NAT" in done.stdout and "Override-rule requests" in done.stdout
+    assert "warning: 2 of 25 line(s) could not be parsed" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_line_cut_anywhere_costs_only_itself() -> None:
@@ -195,7 +208,7 @@ def test_a_line_cut_anywhere_costs_only_itself() -> None:
     good = ok(TG_CHAMPION, user_agent='agent "with" quotes').line()
     victim = replace(ok(TG_CHALLENGER), extra=NEW_FIELDS).line()
     with tempfile.TemporaryDirectory() as tmp:
-        paths = [write_log(Path(tmp) / f"{i:04d}.log", [good, victim[:i], good], compress=False) for i in range(1, len(victim), 3)]
+        paths = [write_log(Path(tmp) / f"{i:04d}.log", [good, victim[:i], good], compress=False) for i in range(1, len(victim), 4)]
         scope = Scope(LB_SUFFIX, T0, at(300))
         result = duck.aggregate_files(paths, scope)
     analysis = analyse(result.rows, parse_outputs(outputs_document(), "test"), T0, at(300), refused_lines=result.refused_lines)
@@ -384,6 +397,11 @@ def test_bad_flags_exit_2(project: Path, flag: str, value: str, message: str, ca
     assert raised.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_source_with_athena_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, project, "--engine", "athena", "--source", str(project))
+    assert code == 2 and "--source" in err
+
+
 def test_a_missing_local_source_exits_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, project, "--source", str(project / "nowhere"))
     assert code == 2 and "no such file or directory" in err
@@ -391,3 +409,17 @@ def test_a_missing_local_source_exits_2(project: Path, capsys: pytest.CaptureFix
 
 def test_account_in_keys_comes_from_the_load_balancer_arn() -> None:
     assert log_key("p", T0).startswith(f"p/AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/2026/11/22/{ACCOUNT}_")
+
+
+def test_benchmark_smoke_both_readers_agree(tmp_path: Path) -> None:
+    """The benchmark's two readers on a few hundred lines (the 1 M-line run is in benchmarks/)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("access_logs_benchmark", ROOT / "benchmarks" / "access_logs.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    paths = bench.generate(tmp_path, 600, 2, 2)
+    duck_figures, python_figures = bench.duckdb_path(paths), bench.python_path(paths)
+    assert duck_figures["requests"] == python_figures["requests"]
+    assert duck_figures["lines"] == python_figures["lines"] == 600 and duck_figures["fallbackFiles"] == 1

@@ -101,6 +101,8 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     from ab_routing.logs.query import Scope
     from ab_routing.logs.render import render_json, render_text
 
+    if args.engine == "athena" and args.source is not None:
+        raise CommandError("--source reads files with --engine duckdb; --engine athena queries the stack's Glue table (drop one)")
     files, config = load_stack(args)
     deployed = load_deployed(args)
     start, end = window(clock(), args.since, args.start)

@@ -31,8 +31,9 @@ from ab_routing.logs.fields import EXTRA_COLUMNS, FIELDS, LINE_PATTERN, QUOTED, 
 from ab_routing.logs.query import Scope, aggregate_sql, sql_string, typed_sql
 
 ALL_COLUMNS = FIELDS + EXTRA_COLUMNS
-MEMORY_LIMIT = "1GB"
-"""DuckDB spills to its temporary directory beyond this."""
+MEMORY_LIMIT = "256MB"
+"""DuckDB keeps the typed table in its database file and spills beyond this, so memory stays
+bounded however many lines are read."""
 
 
 @dataclass(frozen=True)
