@@ -208,7 +208,7 @@ def test_a_line_cut_anywhere_costs_only_itself() -> None:
     good = ok(TG_CHAMPION, user_agent='agent "with" quotes').line()
     victim = replace(ok(TG_CHALLENGER), extra=NEW_FIELDS).line()
     with tempfile.TemporaryDirectory() as tmp:
-        paths = [write_log(Path(tmp) / f"{i:04d}.log", [good, victim[:i], good], compress=False) for i in range(1, len(victim), 4)]
+        paths = [write_log(Path(tmp) / f"{i:04d}.log", [good, victim[:i], good], compress=False) for i in range(1, len(victim), 6)]
         scope = Scope(LB_SUFFIX, T0, at(300))
         result = duck.aggregate_files(paths, scope)
     analysis = analyse(result.rows, parse_outputs(outputs_document(), "test"), T0, at(300), refused_lines=result.refused_lines)
