@@ -381,6 +381,13 @@ def test_no_logs_in_the_window_exits_1(project: Path, capsys: pytest.CaptureFixt
     assert code == 1 and "no log files" in err and LB_SUFFIX in err
 
 
+def test_files_without_a_request_in_the_window_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_log(project / "logs" / "a.log", [ok(seconds=-60).line(), ok(elb=OTHER_LB_SUFFIX).line()], compress=False)
+    code, out, err = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m", "--json")
+    assert code == 1 and "no request of load balancer" in err and "2 line(s) read" in err
+    assert json.loads(out)["lines"] == 2
+
+
 def test_access_logs_off_says_how_to_turn_them_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_stack(tmp_path)
     (tmp_path / "outputs.json").write_text(json.dumps(outputs_document(None)))

@@ -116,11 +116,8 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     analysis = analyse(rows, deployed, start, end, refused_lines=refused)
     if args.engine == "athena":
         analysis.field_counts = None
-    if analysis.lines == 0:
-        raise CommandError(
-            f"no log lines in {source} for {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; widen --since or check --start and --source",
-            EXIT_FAILURE,
-        )
+    routed = sum(t.requests for t in analysis.variants.values()) + sum(analysis.override.values())
+    in_window = routed + analysis.unrouted.requests + sum(analysis.unknown_target_groups.values())
     for text in warnings(analysis):
         print(f"warning: {text}", file=sys.stderr)
     doc = document(analysis, stack=args.stack, source=source, files=count)
@@ -129,6 +126,14 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
             write_metrics(period_counts(analysis), args.save_metrics)
         except OSError as problem:
             raise CommandError(f"--save-metrics {args.save_metrics}: {problem.strerror}", EXIT_INVALID) from None
+    if in_window == 0:
+        error(
+            f"no request of load balancer {scope.load_balancer} between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
+            f"in {source} ({analysis.lines} line(s) read); widen --since or check --start and --source"
+        )
+        if args.json:
+            sys.stdout.write(render_json(doc))
+        return EXIT_FAILURE
     sys.stdout.write(render_json(doc) if args.json else render_text(doc))
     return EXIT_OK
 
