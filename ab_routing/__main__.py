@@ -1,4 +1,4 @@
-"""Command line: `python -m ab_routing plan|report|verify|rollout|rollback|promote [--stack dev] [--json] ...`."""
+"""Command line: `python -m ab_routing plan|report|verify|logs|rollout|rollback|promote [--stack dev] [--json] ...`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.logs.cli import add_logs_parser, run_logs
 from ab_routing.report.cli import add_report_parser, run_report
 from ab_routing.rollout.cli import add_rollout_parsers, run_promote, run_rollback, run_rollout
 from ab_routing.stackfiles import StackFileError, read_stack
@@ -27,6 +28,7 @@ def parser() -> argparse.ArgumentParser:
     reference.add_argument("--write", type=Path, default=None, metavar="README", help="replace the generated block in this file instead")
     add_rollout_parsers(sub)
     add_verify_parser(sub)
+    add_logs_parser(sub)
     return p
 
 
@@ -77,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_promote(args)
     if args.command == "verify":
         return run_verify(args)
+    if args.command == "logs":
+        return run_logs(args)
     return EXIT_FAILURE
 
 

@@ -49,6 +49,10 @@ class Deployed:
     """The listener carrying the weighted forward."""
     url: str | None = None
     access_logs_bucket: str | None = None
+    logs_database: str | None = None
+    """Glue database over the access logs (`logsDatabase`), for `logs --engine athena`."""
+    logs_table: str | None = None
+    athena_work_group: str | None = None
     alarms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """variant -> {errorRate, latencyP99, noHealthyHosts} alarm names (empty in older outputs)."""
     source: str = "outputs"
@@ -64,6 +68,9 @@ class Deployed:
             "listenerArn": self.listener_arn,
             "url": self.url,
             "accessLogsBucket": self.access_logs_bucket,
+            "logsDatabase": self.logs_database,
+            "logsTable": self.logs_table,
+            "athenaWorkGroup": self.athena_work_group,
         }[key]
         if not value:
             raise OutputsError(_missing(self.source, key, value))
@@ -118,6 +125,9 @@ def parse_outputs(document: object, source: str) -> Deployed:
         listener_arn=_optional(document, "listenerArn"),
         url=_optional(document, "url"),
         access_logs_bucket=_optional(document, "accessLogsBucket"),
+        logs_database=_optional(document, "logsDatabase"),
+        logs_table=_optional(document, "logsTable"),
+        athena_work_group=_optional(document, "athenaWorkGroup"),
         alarms=alarms,
         source=source,
     )

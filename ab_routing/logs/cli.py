@@ -1,0 +1,223 @@
+"""`python -m ab_routing logs`: per-variant truth from the ALB access logs (DuckDB or Athena).
+
+Exit codes: 0 figures printed; 1 could not read (S3 or Athena unreachable or refusing, no log line
+in the window); 2 bad input (flags, stack files, outputs, access logs off, a bucket that does not
+exist). Messages on stderr; with --json stdout carries exactly one document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
+from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.report.window import Since, parse_since
+
+ClientFactory = Callable[[str, str | None], Any]
+"""(service, region) -> a boto3 client."""
+
+
+def _since(text: str) -> Since:
+    try:
+        return parse_since(text)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+
+
+def parse_start(text: str) -> datetime:
+    """`2026-11-22T10:00Z`, `2026-11-22T10:00:00Z`, `2026-11-22 10:00` (UTC when no offset)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2026-11-22T10:00Z, got {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def add_logs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "logs",
+        help="per-variant requests, attributed ELB 5xx, latency percentiles and the split from the ALB access logs",
+        description="Read the load balancer's access logs (local files or S3, or Athena) and print per-variant figures.",
+    )
+    add_stack_arguments(p)
+    p.add_argument(
+        "--source",
+        default=None,
+        help="a directory or file of .log/.log.gz files, or s3://bucket/prefix (default: accessLogsBucket output + configured prefix)",
+    )
+    p.add_argument("--start", type=parse_start, default=None, help="window start, ISO 8601 UTC; the window is then [start, start + since)")
+    p.add_argument("--since", type=_since, default=parse_since("2h"), help="window length: 30m, 2h, 1d... (default: 2h)")
+    p.add_argument("--engine", choices=("duckdb", "athena"), default="duckdb", help="where to aggregate (default: duckdb, on this machine)")
+    p.add_argument(
+        "--save-metrics",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="also write per-minute counts per variant (the report's --metrics-file format)",
+    )
+    return p
+
+
+def window(now: datetime, since: Since, start: datetime | None) -> tuple[datetime, datetime]:
+    """[start, end) in whole minutes: from --start for --since, else the --since before the last whole minute."""
+    if start is not None:
+        first = start.replace(second=0, microsecond=0)
+        return first, first + timedelta(seconds=since.seconds)
+    end = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return end - timedelta(seconds=since.seconds), end
+
+
+def _client(service: str, region: str | None) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_logs(args: argparse.Namespace, *, clock: Callable[[], datetime] = _utc_now, client_factory: ClientFactory = _client) -> int:
+    try:
+        return _run(args, clock, client_factory)
+    except CommandError as problem:
+        error(str(problem))
+        return problem.exit_code
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+    return (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
+
+
+def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory) -> int:
+    from ab_routing.logs.figures import analyse, document, warnings
+    from ab_routing.logs.metrics_csv import period_counts, write_metrics
+    from ab_routing.logs.query import Scope
+    from ab_routing.logs.render import render_json, render_text
+
+    if args.engine == "athena" and args.source is not None:
+        raise CommandError("--source reads files with --engine duckdb; --engine athena queries the stack's Glue table (drop one)")
+    files, config = load_stack(args)
+    deployed = load_deployed(args)
+    start, end = window(clock(), args.since, args.start)
+    scope = Scope(deployed.load_balancer_arn_suffix, start, end)
+    region = str(files.config.get("aws:region") or config.region)
+    progress = _progress(args)
+    if args.engine == "athena":
+        rows, refused, source, count = _athena(deployed, scope, region, client_factory, progress)
+    else:
+        rows, refused, source, count = _duckdb(args, config, deployed, scope, region, client_factory, progress)
+    analysis = analyse(rows, deployed, start, end, refused_lines=refused)
+    if args.engine == "athena":
+        analysis.field_counts = None
+    routed = sum(t.requests for t in analysis.variants.values()) + sum(analysis.override.values())
+    in_window = routed + analysis.unrouted.requests + sum(analysis.unknown_target_groups.values())
+    for text in warnings(analysis):
+        print(f"warning: {text}", file=sys.stderr)
+    doc = document(analysis, stack=args.stack, source=source, files=count)
+    if args.save_metrics is not None:
+        try:
+            write_metrics(period_counts(analysis), args.save_metrics)
+        except OSError as problem:
+            raise CommandError(f"--save-metrics {args.save_metrics}: {problem.strerror}", EXIT_INVALID) from None
+    if in_window == 0:
+        error(
+            f"no request of load balancer {scope.load_balancer} between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
+            f"in {source} ({analysis.lines} line(s) read); widen --since or check --start and --source"
+        )
+        if args.json:
+            sys.stdout.write(render_json(doc))
+        return EXIT_FAILURE
+    sys.stdout.write(render_json(doc) if args.json else render_text(doc))
+    return EXIT_OK
+
+
+def _account(deployed: Any) -> list[str]:
+    arn = deployed.load_balancer_arn
+    parts = arn.split(":") if arn else []
+    return [parts[4]] if len(parts) > 5 and parts[4] else []
+
+
+def _duckdb(
+    args: argparse.Namespace,
+    config: Any,
+    deployed: Any,
+    scope: Any,
+    region: str,
+    client_factory: ClientFactory,
+    progress: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], int, str, int]:
+    from ab_routing.logs.duck import aggregate_files
+    from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
+    from ab_routing.outputs import OutputsError
+
+    try:
+        if args.source is not None:
+            where = parse_source(args.source)
+        else:
+            if not config.access_logs.enabled:
+                raise CommandError(
+                    f"access logs are off in Pulumi.{args.stack}.yaml: turn them on with `ab-routing:accessLogs: {{enabled: true}}` "
+                    "(e.g. `pulumi config set --path accessLogs.enabled true`) and run `pulumi up`, or pass --source with log files"
+                )
+            try:
+                bucket = deployed.require("accessLogsBucket")
+            except OutputsError as problem:
+                raise CommandError(str(problem), problem.exit_code) from None
+            where = S3Location(bucket, config.access_logs.prefix)
+        with tempfile.TemporaryDirectory(prefix="ab-routing-s3-") as tmp:
+            if isinstance(where, S3Location):
+                source = f"s3://{where.bucket}/{where.prefix}".rstrip("/")
+                client = client_factory("s3", region)
+                keys = s3_keys(
+                    client,
+                    where,
+                    region=region,
+                    accounts=_account(deployed),
+                    load_balancer=scope.load_balancer,
+                    start=scope.start,
+                    end=scope.end,
+                )
+                progress(f"downloading {len(keys)} log file(s) from {source}...")
+                paths = download(client, where, keys, Path(tmp))
+            else:
+                source = str(where)
+                paths = local_files(where, scope.load_balancer, scope.start, scope.end)
+            if not paths:
+                raise CommandError(
+                    f"no log files of load balancer {scope.load_balancer} in {source} for {scope.start:%Y-%m-%d %H:%M} to "
+                    f"{scope.end:%Y-%m-%d %H:%M} UTC (files arrive every 5 minutes); widen --since or check --start",
+                    EXIT_FAILURE,
+                )
+            progress(f"reading {len(paths)} file(s) with DuckDB...")
+            result = aggregate_files(paths, scope)
+            if result.stats.fallback_files:
+                progress(f"{len(result.stats.fallback_files)} file(s) held malformed lines and were read line by line")
+            return result.rows, result.refused_lines, source, len(paths)
+    except SourceError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
+
+
+def _athena(
+    deployed: Any, scope: Any, region: str, client_factory: ClientFactory, progress: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], int, str, int]:
+    from ab_routing.logs.athena import AthenaError, AthenaTable, run_query
+    from ab_routing.outputs import OutputsError
+
+    try:
+        table = AthenaTable(deployed.require("logsDatabase"), deployed.require("logsTable"), deployed.require("athenaWorkGroup"))
+    except OutputsError as problem:
+        raise CommandError(
+            f"{problem} (--engine athena needs the stack's Athena resources; turn access logs on and run `pulumi up`)", problem.exit_code
+        ) from None
+    try:
+        rows = run_query(client_factory("athena", region), table, scope, progress=progress)
+    except AthenaError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
+    return rows, 0, f"athena:{table.database}.{table.table}", 0
