@@ -33,6 +33,7 @@ from ab_routing.model import (
 )
 from ab_routing.naming import PRIORITY_MAX, PRIORITY_MIN, derived_rule_priority
 from ab_routing.rollout.settings import bake_vs_max
+from ab_routing.serving import settings as serving
 from ab_routing.validate import MISSING, Checker, ConfigError, join
 
 MIN_VARIANTS = 2
@@ -111,6 +112,7 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
     _check_arn_regions(check, config)
     for issue in bake_vs_max(config.rollout):
         check.note(issue.path, issue.message)
+    serving.check_serving(check, config.variants, config.network, config.load_balancer.idle_timeout)
     if check.issues:
         raise ConfigError(check.issues)
     return _with_listener_port(config, top.raw.get("listener", MISSING))
@@ -170,19 +172,23 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
     if not isinstance(settings, Mapping):
         check.fail(path, settings, "must be a map of settings with at least a weight")
         return None
+    demo, container, implied_type = serving.check_variant_serving(check, settings, path)
     read = read_section(
         check,
         Variant,
         settings,
         path,
-        defaults={"rule_priority": derived_rule_priority(name)},
+        defaults={"rule_priority": derived_rule_priority(name), "target_type": implied_type or "instance"},
         skip=("health_check",),
-        extra={"name": name, "health_check": HealthCheck()},
+        extra={"name": name, "health_check": HealthCheck(), "demo": demo, "container": container},
+        extra_keys=serving.VARIANT_KEYS,
     )
     variant = read.value
     if variant is None:
         _health_check(check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), "HTTP", False)
         return None
+    if container is not None:
+        variant = dataclasses.replace(variant, port=container.port)
     is_lambda = variant.target_type == "lambda"
     if is_lambda:
         for key in LAMBDA_ONLY_ABSENT:
@@ -190,7 +196,9 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
                 check.fail(join(path, key), read.raw[key], "not allowed for a lambda variant (ALB invokes the function directly)")
         variant = dataclasses.replace(variant, port=None, protocol=None)
     _check_targets(check, variant, join(path, "targets"))
-    health_check = _health_check(check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), variant.protocol, is_lambda)
+    health_check = _health_check(
+        check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), variant.protocol, is_lambda, demo is not None
+    )
     if variant.slow_start and variant.algorithm != "round_robin":
         check.note(
             join(path, "slowStart"),
@@ -232,9 +240,14 @@ def target_problem(target_type: str, target: str) -> str | None:
     return None
 
 
-def _health_check(check: Checker, value: object, path: str, variant_protocol: str | None, is_lambda: bool) -> HealthCheck:
+def _health_check(
+    check: Checker, value: object, path: str, variant_protocol: str | None, is_lambda: bool, demo: bool = False
+) -> HealthCheck:
     given = value is not MISSING and value is not None
-    defaults: dict[str, object] = {"enabled": given or not is_lambda, "protocol": "HTTPS" if variant_protocol == "HTTPS" else "HTTP"}
+    defaults: dict[str, object] = {
+        "enabled": given or not is_lambda or demo,
+        "protocol": "HTTPS" if variant_protocol == "HTTPS" else "HTTP",
+    }
     if is_lambda:
         defaults.update(interval=35, timeout=30)
     read: Read[HealthCheck] = read_section(check, HealthCheck, value, path, defaults=defaults)
@@ -286,13 +299,14 @@ def _network(check: Checker, value: object) -> Network | None:
     if isinstance(value, Mapping) and not value:
         check.note("network", "is empty; give vpcId and subnetIds, or leave network out to use the default VPC")
         return None
-    read = read_section(check, Network, value, "network")
+    read = read_section(check, Network, value, "network", extra_keys=(serving.TASK_SUBNETS_KEY.name,))
     subnets = read.raw.get("subnetIds", MISSING)
     if (read.value is not None and len(set(read.value.subnet_ids)) < 2) or (
         read.value is None and isinstance(subnets, list) and len({s for s in subnets if isinstance(s, str)}) < 2
     ):
         check.fail("network.subnetIds", subnets, "an ALB needs at least two subnets, in different Availability Zones")
-    return read.value
+    task_subnets = serving.parse_task_subnet_ids(check, read.raw.get(serving.TASK_SUBNETS_KEY.name, MISSING), "network.taskSubnetIds")
+    return dataclasses.replace(read.value, task_subnet_ids=task_subnets) if read.value is not None else None
 
 
 def _override_header(check: Checker, value: object) -> str | None:

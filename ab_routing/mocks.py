@@ -44,6 +44,9 @@ class Registration:
     parent: str | None
     custom: bool
     inputs: dict[str, Any]
+    dependencies: tuple[str, ...] = ()
+    """URNs this registration waits for (depends_on and inputs' resources)."""
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,24 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if typ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{self.region}:{ACCOUNT}:{physical}"
             return arn, {"arn": arn, "name": physical}
+        # serving (issue 13): what the demo functions and Fargate services read back
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            group = f"{inputs.get('namePrefix', '')}{h[:26]}" if inputs.get("namePrefix") else f"{name}-{h[:7]}"
+            return group, {"name": group, "arn": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{group}"}
+        if typ == "aws:iam/role:Role":
+            return physical, {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}"}
+        if typ == "aws:lambda/function:Function":
+            arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{physical}"
+            return physical, {"name": physical, "arn": arn, "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/{arn}"}
+        if typ == "aws:ecs/cluster:Cluster":
+            arn = f"arn:aws:ecs:{self.region}:{ACCOUNT}:cluster/{physical}"
+            return arn, {"name": physical, "arn": arn}
+        if typ == "aws:ecs/taskDefinition:TaskDefinition":
+            family = str(inputs.get("family", physical))
+            arn = f"arn:aws:ecs:{self.region}:{ACCOUNT}:task-definition/{family}:1"
+            return family, {"arn": arn, "arnWithoutRevision": arn.rsplit(":", 1)[0], "revision": 1}
+        if typ == "aws:ecs/service:Service":
+            return f"arn:aws:ecs:{self.region}:{ACCOUNT}:service/{physical}", {"name": physical}
         if typ.startswith("aws:vpc/securityGroup"):
             return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
         return f"{name}-{h[:8]}", {}
@@ -275,7 +296,16 @@ class RecordingMonitor(MockMonitor):
         self._track_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         inputs = plain(json_format.MessageToDict(request.object))
-        registration = Registration(urn, request.type, request.name, request.parent or None, bool(request.custom), inputs)
+        registration = Registration(
+            urn,
+            request.type,
+            request.name,
+            request.parent or None,
+            bool(request.custom),
+            inputs,
+            tuple(sorted(request.dependencies)),
+            tuple(request.ignoreChanges),
+        )
         with self._mocks._lock:
             self._mocks.recording.registrations.append(registration)
         if request.type == "pulumi:pulumi:Stack":

@@ -17,6 +17,7 @@ from typing import Literal
 from ab_routing.experiment import Experiment
 from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
 from ab_routing.rollout.settings import RolloutSettings
+from ab_routing.serving.settings import ContainerSettings, DemoSettings
 
 TargetType = Literal["instance", "ip", "lambda"]
 Protocol = Literal["HTTP", "HTTPS"]
@@ -156,6 +157,11 @@ class Variant:
         "set only to resolve a collision the validator reports; unique",
         default_doc="derived from the name",
     )
+    # serving (issue 13): read and checked by ab_routing.serving.settings, to be ported to key()
+    demo: DemoSettings | None = None
+    """Serve this variant with a demo Lambda function (target type lambda)."""
+    container: ContainerSettings | None = None
+    """Serve this variant with a Fargate service (target type ip)."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,9 @@ class Network:
         TextList(Text(SUBNET_ID, "must be a subnet id such as subnet-0aaa1111"), allowed="subnet ids `subnet-…`"),
         doc="at least two, in different Availability Zones",
     )
+    # serving (issue 13): `taskSubnetIds`, read by ab_routing.serving.settings, to be ported to key()
+    task_subnet_ids: tuple[str, ...] = ()
+    """Where container variants' tasks run."""
 
 
 @dataclass(frozen=True)

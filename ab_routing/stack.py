@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from ab_routing.model import RoutingConfig
+from ab_routing.resources import containers, demo
 from ab_routing.resources.access_logs import create_access_log_bucket
 from ab_routing.resources.dns import create_dns_records
 from ab_routing.resources.listener_rules import create_override_rules
@@ -72,6 +73,22 @@ class AbRouting(pulumi.ComponentResource):
         create_override_rules(self, variants, config.override, lb.listener_arn, groups.arns(), tags)
         create_dns_records(self, config.dns, config.load_balancer.ip_address_type, lb.dns_name, lb.zone_id)
         create_web_acl_association(self, config.load_balancer.web_acl_arn, lb.arn)
+
+        # >>> serving (issue 13): demo functions and Fargate services, one call per concern ---------
+        for v in variants:
+            if v.demo is not None:
+                demo.create_demo_variant(self, v.name, v.demo, groups.by_variant[v.name], tags, health_path=v.health_check.path)
+        if any(v.container is not None for v in variants):
+            cluster = containers.create_container_cluster(self, tags, vpc_id=network.vpc_id)
+            task_subnets = config.network.task_subnet_ids if config.network and config.network.task_subnet_ids else network.subnet_ids
+            for v in variants:
+                if v.container is not None:
+                    containers.create_container_service(
+                        self, v.name, v.container, cluster, groups.by_variant[v.name],
+                        subnets=task_subnets, security_group_id=security.fleet.id,
+                        load_balancer_arn_suffix=lb.arn_suffix, region=config.region, depends_on=[lb.alb], tags=tags,
+                    )  # fmt: skip
+        # <<< serving ------------------------------------------------------------------------------
         suffixes = {name: group.arn_suffix for name, group in groups.by_variant.items()}
         alarms = create_monitoring(self, variants, config.alarms, config.region, lb.arn_suffix, suffixes, tags)
         self.alarm_topic_arn, self.dashboard_url = alarms.alarm_topic_arn, alarms.dashboard_url
