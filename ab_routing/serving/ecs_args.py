@@ -18,9 +18,7 @@ CONTAINER_NAME = "model"
 """The one container of a variant's task; the service attaches it to the target group by this name."""
 
 
-def container_definitions(
-    settings: ContainerSettings, log_group_name: str, region: str, stream_prefix: str
-) -> list[dict[str, Any]]:
+def container_definitions(settings: ContainerSettings, log_group_name: str, region: str, stream_prefix: str) -> list[dict[str, Any]]:
     """The task's one container: the image, its port, its environment (sorted, so the same config
     gives the same task definition) and the awslogs driver writing to the variant's log group."""
     return [
@@ -71,9 +69,7 @@ def service_args(
         availability_zone_rebalancing="ENABLED",
         health_check_grace_period_seconds=settings.health_check_grace_period,
         load_balancers=[
-            aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=target_group_arn, container_name=CONTAINER_NAME, container_port=settings.port
-            )
+            aws.ecs.ServiceLoadBalancerArgs(target_group_arn=target_group_arn, container_name=CONTAINER_NAME, container_port=settings.port)
         ],
         network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
             subnets=subnets, security_groups=list(security_group_ids), assign_public_ip=settings.assign_public_ip

@@ -246,7 +246,7 @@ def _environment(check: Checker, value: object, path: str) -> tuple[tuple[str, s
     if value is MISSING or value is None:
         return ()
     if not isinstance(value, Mapping):
-        check.fail(path, value, "must be a map of NAME: \"string\"")
+        check.fail(path, value, 'must be a map of NAME: "string"')
         return ()
     pairs: list[tuple[str, str]] = []
     for name, text in value.items():
@@ -254,7 +254,7 @@ def _environment(check: Checker, value: object, path: str) -> tuple[tuple[str, s
         if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
             check.note(where, "invalid variable name; use letters, digits and _, not starting with a digit")
         elif not isinstance(text, str):
-            check.fail(where, text, "must be a string (quote numbers and booleans in YAML, e.g. \"8\")")
+            check.fail(where, text, 'must be a string (quote numbers and booleans in YAML, e.g. "8")')
         else:
             pairs.append((name, text))
     return tuple(sorted(pairs))
@@ -348,4 +348,3 @@ def check_serving(check: Checker, variants: Sequence[Variant], network: Network 
                 "or container.assignPublicIp: true to run in the ALB's public subnets; "
                 "a task without a public IP in a subnet without NAT cannot pull its image",
             )
-
