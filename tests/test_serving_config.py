@@ -189,7 +189,7 @@ TAG = st.builds(lambda a, b: a + b, st.text("Az9_", min_size=1, max_size=1), st.
     st.lists(COMPONENT, min_size=1, max_size=3),
     st.one_of(st.none(), TAG),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 def test_any_well_formed_reference_is_accepted(domain: str | None, path: list[str], tag: str | None) -> None:
     assume(domain is not None or len(path) == 1 or "." not in path[0])  # else Docker reads path[0] as a registry
     image = "/".join([*([domain] if domain else []), *path]) + (f":{tag}" if tag else "")
