@@ -19,6 +19,7 @@ from ab_routing.offline import OfflineRun
 from ab_routing.plan import build_plan
 from ab_routing.serving.policies import ECR_PULL_ACTIONS, ECR_TOKEN_ACTION, LOG_WRITE_ACTIONS
 from ab_routing.stackfiles import read_stack
+from ab_routing.tags import VARIANT
 from tests.serving_support import ECR_IMAGE, LONG_NAME, TASK_SUBNETS, mixed_raw
 from tests.support import ALB, EGRESS, INGRESS, SECURITY_GROUP, TARGET_GROUP, by_type, registrations, run
 
@@ -279,3 +280,12 @@ def test_demo_example_plans_two_demo_functions_in_the_default_vpc() -> None:
     assert types.count(FUNCTION) == 2 and types.count(ATTACHMENT) == 2 and SERVICE not in types
     assert "aws:ec2/getVpc:getVpc" in {lookup["token"] for lookup in document["lookups"]}  # the default VPC
     assert str(ROOT) not in json.dumps(document)
+
+
+def test_every_taggable_serving_resource_carries_the_base_and_variant_tags(mixed: OfflineRun) -> None:
+    from tests.test_tags import untagged
+
+    assert untagged(mixed, "ab-routing", "dev") == []
+    for typ in (FUNCTION, LOG_GROUP, ROLE, SERVICE, TASK_DEFINITION, SCALABLE_TARGET):
+        for name, registration in by_type(mixed, typ).items():
+            assert name.startswith(registration.inputs["tags"][VARIANT]), (typ, name)

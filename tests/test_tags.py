@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import keyword
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ def args_class(type_token: str) -> type:
     """`aws:lb/targetGroup:TargetGroup` -> pulumi_aws.lb.TargetGroupArgs (index module for `aws:index/...`)."""
     package, module, name = type_token.split(":")
     module = module.split("/")[0]
+    module += "_" if keyword.iskeyword(module) else ""  # aws:lambda/... lives in pulumi_aws.lambda_
     python_module = importlib.import_module(PROVIDERS[package] + ("" if module == "index" else f".{module}"))
     return getattr(python_module, f"{name}Args")
 
