@@ -16,10 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ab_routing.config import parse_config
+from ab_routing.report import verdict as report_verdict
 from ab_routing.rollout.apply import PulumiCli, PulumiError
 from ab_routing.rollout.settings import RolloutSettings, format_duration, parse_duration, parse_rollout_settings
 from ab_routing.rollout.signals import AwsSignals
-from ab_routing.rollout.verdicts import ReportVerdicts, verdict_from_report
+from ab_routing.rollout.verdicts import NO_DECISION, ROLL_BACK, ReportVerdicts, VariantVerdict, verdict_from_report
 from ab_routing.rollout.weights import split, step_weights
 from ab_routing.validate import ConfigError
 from tests.support import base_raw, registrations, run
@@ -189,7 +190,8 @@ def test_report_verdicts_judge_the_window_from_the_step_start() -> None:
     verdict = source.verdict("challenger", start, start + timedelta(minutes=10, seconds=30))
     assert client.requests[0]["StartTime"] == start and client.requests[0]["EndTime"] == start + timedelta(minutes=10)
     assert verdict.verdict == "roll back" and "significantly more failed requests" in verdict.reason
-    assert verdict_from_report({"variants": []}, "x").verdict == "no decision"
+    assert verdict_from_report({"variants": [], "comparisons": []}, "x") == VariantVerdict("no decision", "x is not in the report")
+    assert (ROLL_BACK, NO_DECISION) == (report_verdict.ROLL_BACK, report_verdict.NO_DECISION)
 
 
 def test_aws_signals_read_alarms_requests_and_health() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -19,7 +19,6 @@ from ab_routing.config import parse_stack_config
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_OK
 from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
-from ab_routing.rollout import drift
 from ab_routing.rollout.apply import PulumiError
 from ab_routing.rollout.editor import (
     EditError,
@@ -37,7 +36,9 @@ from ab_routing.rollout.signals import SignalError, Signals
 from ab_routing.rollout.status import StatusLine
 from ab_routing.rollout.verdicts import NO_DECISION, ROLL_BACK, VerdictSource
 from ab_routing.rollout.weights import percent_of, split, step_weights
+from ab_routing.shares import share_percent
 from ab_routing.stackfiles import read_stack
+from ab_routing.verify.drift import AwsReadError, DeployedCheck, check_deployed, deployed_weights, target_group_arns
 
 CHECK_SECONDS = 60
 """The bake looks once a minute (ALB metrics and alarms move per minute)."""
@@ -88,6 +89,18 @@ def show_weights(weights: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {w}" for name, w in sorted(weights.items()))
 
 
+def expected_outputs(deployed: Deployed, weights: Mapping[str, int]) -> Deployed:
+    """The stack outputs as an apply of `weights` must leave them.
+
+    The outputs were read once, before the first step, so after a `pulumi up` their weights are stale;
+    verify's drift check compares AWS with the outputs, so it is given the weights this apply set
+    (and its config-vs-outputs "pending" comparison then checks that the stack file says the same).
+    """
+    total = sum(weights.values())
+    variants = tuple(replace(v, weight=weights[v.name], share=share_percent(weights[v.name], total)) for v in deployed.variants)
+    return replace(deployed, variants=variants)
+
+
 @dataclass
 class StackOps:
     """One stack's file, its apply and its verification: what all three commands do to move traffic."""
@@ -115,8 +128,8 @@ class StackOps:
     def read(self) -> tuple[dict[str, int], bool]:
         """Deployed weights and stickiness, from the listener; CannotProceedError when AWS cannot be read."""
         try:
-            return drift.deployed_weights(self.env.elbv2, self.deployed.require("listenerArn"), drift.arn_map(self.deployed))
-        except drift.DriftError as problem:
+            return deployed_weights(self.env.elbv2, self.deployed.require("listenerArn"), target_group_arns(self.deployed))
+        except AwsReadError as problem:
             raise CannotProceedError(f"cannot read the deployed weights: {problem}") from None
 
     def write(
@@ -139,8 +152,15 @@ class StackOps:
         except EditError as problem:
             raise CannotProceedError(str(problem)) from None
 
-    def apply(self, weights: Mapping[str, int], sticky: bool, *, control: str | None = None) -> drift.DeployedCheck:
-        """Edit, `pulumi up`, verify. CannotProceedError on failure, after putting the file in line."""
+    def apply(self, weights: Mapping[str, int], sticky: bool, *, control: str | None = None) -> DeployedCheck:
+        """Edit, `pulumi up`, verify. CannotProceedError on failure, after putting the file in line.
+
+        Verified with `verify`'s drift check, override rules left out: the step fails on any
+        difference in the listener's forward (weights, groups, stickiness on/off and duration, the
+        listener gone) that outlasts the settle window, and on the stack file not saying what was
+        applied. Target health is only noted: a variant with traffic and no healthy target is the
+        bake's breach for V, and for the others a fact to report, not a reason to undo the apply.
+        """
         self.write(weights, sticky=sticky, control=control)
         self.env.status.say(f"applying: {show_weights(weights)}; stickiness {'on' if sticky else 'off'}")
         try:
@@ -149,23 +169,27 @@ class StackOps:
             raise CannotProceedError(str(problem)) from None
         config = self.config()
         try:
-            check = drift.check_deployed(
+            check = check_deployed(
                 self.env.elbv2,
-                self.deployed,
+                expected_outputs(self.deployed, weights),
                 config,
                 settle_seconds=self.env.settle_seconds,
                 sleep=self.env.sleep,
                 clock=lambda: self.env.clock().timestamp(),
+                override_rules=False,
             )
-        except drift.DriftError as problem:
+        except AwsReadError as problem:
             raise CannotProceedError(f"cannot verify the deployed weights: {problem}") from None
-        if not check.ok:
+        if check.differences:
             raise CannotProceedError(
-                f"after `pulumi up` the listener does not match the stack file ({'; '.join(check.differences)}) "
+                f"after `pulumi up` the listener does not match the stack file ({'; '.join(d.text() for d in check.differences)}) "
                 f"after {self.env.settle_seconds:g} s: something else changes this listener (a console edit, another "
                 "pipeline) or the provider recorded a different weight (pulumi-aws#5772)"
             )
         self.env.status.say(f"verified: the listener forwards {show_weights(check.weights)}")
+        for health in check.health:
+            if not health.ok and weights.get(health.variant, 0) > 0:
+                self.note(f"{health.variant} has weight {weights[health.variant]} but {health.summary()} (target health after the apply)")
         return check
 
     def settle_file(self) -> tuple[dict[str, int], bool] | None:

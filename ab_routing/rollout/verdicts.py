@@ -1,10 +1,10 @@
 """The report's verdict for one variant over the current step: the other half of the bake's watch.
 
-ADAPTER. The report (and the decisions work on branch h/decisions, which adds `experiment.start`
-and more verdicts such as `no decision`) owns how a verdict is reached; the rollout only needs
-"verdict for V since time T". `VerdictSource` is that question; `ReportVerdicts` answers it with
-the report's own function `ab_routing.report.api.report_since` (a window anchored at T, so the
-verdict keeps the report's guarantees). Tests pass a fake.
+The report owns how a verdict is reached; the rollout only asks "verdict for V since time T".
+`VerdictSource` is that question; `ReportVerdicts` answers it with the report's public interface:
+`ab_routing.report.api.report_since` (a window anchored at T, so the verdict keeps the report's
+guarantees) and `ab_routing.report.verdict.verdict_of` to pick V out of it. Tests pass a fake.
+The report is imported on first use: it pulls in numpy and scipy, which `--dry-run` never needs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
 
 ROLL_BACK = "roll back"
+"""= `ab_routing.report.verdict.ROLL_BACK` (a test holds them equal; not imported, see above)."""
 NO_DECISION = "no decision"
+"""= `ab_routing.report.verdict.NO_DECISION`."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,12 @@ class ReportVerdicts:
 
 
 def verdict_from_report(report: dict[str, Any], variant: str) -> VariantVerdict:
-    """Pick one variant's verdict (and its reason and the split flag) out of a report document."""
-    row = next((r for r in report.get("variants", []) if r.get("name") == variant), None)
-    if row is None:
+    """One variant's verdict and reason (the report's `verdict_of`) and the split flag."""
+    from ab_routing.report.verdict import verdict_of
+
+    try:
+        chosen = verdict_of(report, variant)
+    except KeyError:
         return VariantVerdict(NO_DECISION, f"{variant} is not in the report")
-    reason = next((c.get("reason", "") for c in report.get("comparisons", []) if c.get("variant") == variant), "")
     mismatch = bool((report.get("srm") or {}).get("mismatch"))
-    return VariantVerdict(str(row.get("verdict")), str(reason or ""), mismatch)
+    return VariantVerdict(chosen.verdict, chosen.reason, mismatch)

@@ -121,8 +121,13 @@ def check_deployed(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     reread_seconds: float = REREAD_SECONDS,
+    override_rules: bool = True,
 ) -> DeployedCheck:
     """Compare config, outputs and AWS; re-read while drift remains, up to `settle_seconds`.
+
+    `override_rules=False` leaves the override rules out (no DescribeRules, no rule differences): `rollout`
+    changes only the listener's forward, and a rule changed behind the stack's back would otherwise
+    hold every step for the whole settle window and fail it for something the step did not touch.
 
     Raises AwsReadError when AWS cannot be read at all, and OutputsError when the outputs lack
     `listenerArn`.
@@ -132,17 +137,17 @@ def check_deployed(
     pending = pending_differences(deployed, config)
     start = clock()
     reads = 1
-    drift, weights, sticky = _read_drift(elbv2, listener_arn, deployed, config, arns)
+    drift, weights, sticky = _read_drift(elbv2, listener_arn, deployed, config, arns, override_rules)
     while drift and clock() - start < settle_seconds:
         sleep(min(reread_seconds, max(0.0, settle_seconds - (clock() - start))))
         reads += 1
-        drift, weights, sticky = _read_drift(elbv2, listener_arn, deployed, config, arns)
+        drift, weights, sticky = _read_drift(elbv2, listener_arn, deployed, config, arns, override_rules)
     health = _guard(lambda: read_health(elbv2, arns))
     return DeployedCheck(pending + drift, weights, sticky, health, reads)
 
 
 def _read_drift(
-    elbv2: Any, listener_arn: str, deployed: Deployed, config: RoutingConfig, arns: Mapping[str, str]
+    elbv2: Any, listener_arn: str, deployed: Deployed, config: RoutingConfig, arns: Mapping[str, str], override_rules: bool
 ) -> tuple[list[Difference], dict[str, int], bool]:
     listener = _listener(elbv2, listener_arn)
     if listener is None:
@@ -160,7 +165,7 @@ def _read_drift(
             stickiness_duration=config.stickiness.duration,
         )
     ]
-    if config.override.header is not None:
+    if override_rules and config.override.header is not None:
         by_name = {name: arn for arn, name in arns.items()}
         expected = [
             ExpectedRule(v.name, v.rule_priority, config.override.header, (v.name,), config.override.source_cidrs, by_name[v.name])
