@@ -44,6 +44,10 @@ class Registration:
     parent: str | None
     custom: bool
     inputs: dict[str, Any]
+    aliases: tuple[str, ...] = ()
+    """Former URNs this resource answers to (`aliases` option), as the engine would compute them."""
+    ignore_changes: tuple[str, ...] = ()
+    """Input names the engine keeps from the old state (`ignore_changes` option)."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +279,16 @@ class RecordingMonitor(MockMonitor):
         self._track_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         inputs = plain(json_format.MessageToDict(request.object))
-        registration = Registration(urn, request.type, request.name, request.parent or None, bool(request.custom), inputs)
+        registration = Registration(
+            urn,
+            request.type,
+            request.name,
+            request.parent or None,
+            bool(request.custom),
+            inputs,
+            aliases=tuple(alias_urn(a, request.type, request.name, request.parent) for a in request.aliases),
+            ignore_changes=tuple(request.ignoreChanges),
+        )
         with self._mocks._lock:
             self._mocks.recording.registrations.append(registration)
         if request.type == "pulumi:pulumi:Stack":
@@ -293,6 +306,20 @@ class RecordingMonitor(MockMonitor):
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)
+
+
+def alias_urn(alias: Any, typ: str, name: str, parent: str) -> str:
+    """The URN an alias stands for, as the engine resolves an alias spec: the alias's parent URN
+    (or the resource's own parent) gives the type chain, `parent-chain$type::name`; unset fields
+    default to the resource's own. A full-URN alias is returned as is."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    if spec.noParent:
+        stack_and_project = "::".join(parent.split("::")[:2])
+        return f"{stack_and_project}::{spec.type or typ}::{spec.name or name}"
+    head = (spec.parentUrn or parent).rsplit("::", 1)[0]
+    return f"{head}${spec.type or typ}::{spec.name or name}"
 
 
 def install_mocks(project: str, stack: str, region: str = "us-east-1") -> PlaceholderMocks:
