@@ -103,8 +103,12 @@ def plain(value: Any) -> Any:
 class PlaceholderMocks(pulumi.runtime.Mocks):
     """Answers registrations and invokes with deterministic placeholders for one region."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, region: str = "us-east-1", network_vpc_id: str | None = None, subnet_vpcs: Mapping[str, str] | None = None) -> None:
         self.region = region
+        self.network_vpc_id = network_vpc_id or PLACEHOLDER_VPC_ID
+        """What `getSubnet` answers as a subnet's VPC: the stack's `network.vpcId` (offline there is
+        no way to know better; `pulumi preview` asks AWS), unless `subnet_vpcs` names another."""
+        self.subnet_vpcs = dict(subnet_vpcs or {})
         self.monitor: RecordingMonitor | None = None
         self.recording = Recording()
         self._lock = threading.Lock()
@@ -227,6 +231,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             }
         elif args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}
+        elif args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id") or "")
+            result = {"id": subnet, "vpcId": self.subnet_vpcs.get(subnet, self.network_vpc_id)}
         elif args.token == "aws:ec2/getSubnets:getSubnets":
             result = {"id": self.region, "ids": list(PLACEHOLDER_SUBNETS)}
         else:
@@ -322,9 +329,15 @@ def alias_urn(alias: Any, typ: str, name: str, parent: str) -> str:
     return f"{head}${spec.type or typ}::{spec.name or name}"
 
 
-def install_mocks(project: str, stack: str, region: str = "us-east-1") -> PlaceholderMocks:
+def install_mocks(
+    project: str,
+    stack: str,
+    region: str = "us-east-1",
+    network_vpc_id: str | None = None,
+    subnet_vpcs: Mapping[str, str] | None = None,
+) -> PlaceholderMocks:
     """Point the Pulumi SDK at fresh mocks (a new root stack too) and return them."""
-    mocks = PlaceholderMocks(region)
+    mocks = PlaceholderMocks(region, network_vpc_id, subnet_vpcs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
