@@ -301,6 +301,14 @@ class Network:
         TextList(Text(SUBNET_ID, "must be a subnet id such as subnet-0aaa1111"), allowed="subnet ids `subnet-…`"),
         doc="at least two, in different Availability Zones",
     )
+    target_cidrs: tuple[str, ...] = key(
+        "targetCidrs",
+        Cidrs(allowed="CIDR blocks"),
+        (),
+        "networks outside the VPC (peered VPCs, on premises) holding IP targets; the ALB gets egress to each on the IP"
+        " variants' traffic and health-check ports",
+        default_doc="`[]`",
+    )
 
 
 @dataclass(frozen=True)

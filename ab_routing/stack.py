@@ -58,9 +58,10 @@ class AbRouting(pulumi.ComponentResource):
         variants = config.variants
 
         network = lookup_network(self, config.network)
-        security = create_security_groups(self, config.listener, variants, network.vpc_id, tags)
+        target_cidrs = config.network.target_cidrs if config.network else ()
+        security = create_security_groups(self, config.listener, variants, network.vpc_id, target_cidrs, tags)
         self.security_group, self.target_security_group = security.alb, security.fleet
-        groups = create_target_groups(self, variants, network.vpc_id, tags)
+        groups = create_target_groups(self, variants, network.vpc_id, target_cidrs, tags)
         self.target_groups = dict(groups.by_variant)
         certificate_arn = create_certificate(self, config.listener, config.dns, tags)
         logs = create_access_log_bucket(self, config.access_logs, config.region, tags)

@@ -139,6 +139,7 @@ def test_instance_and_ip_targets_are_registered_by_name() -> None:
         "targets": ["10.0.1.15", "10.0.2.16", "100.64.3.3"],
         "port": 9000,
     }
+    raw["network"]["targetCidrs"] = ["100.64.0.0/16"]
     result = run(raw)
     assert not by_type(result, AWSX_ATTACHMENT)
     attachments = by_type(result, AWS_ATTACHMENT)

@@ -14,6 +14,10 @@ from ab_routing.model import Variant
 from ab_routing.resources.network import lookup_vpc_cidrs
 
 
+class UnreachableTargetError(pulumi.RunError):
+    """An IP target outside the VPC in no declared `network.targetCidrs` block (found at preview)."""
+
+
 @dataclass(frozen=True)
 class TargetGroups:
     by_variant: Mapping[str, aws.lb.TargetGroup]
@@ -24,18 +28,40 @@ class TargetGroups:
 
 
 def create_target_groups(
-    parent: pulumi.Resource, variants: Sequence[Variant], vpc_id: pulumi.Input[str], tags: Mapping[str, str]
+    parent: pulumi.Resource,
+    variants: Sequence[Variant],
+    vpc_id: pulumi.Input[str],
+    target_cidrs: Sequence[str],
+    tags: Mapping[str, str],
 ) -> TargetGroups:
-    """Each variant's target group (auto-named, see `routing.target_group_args`) and its targets."""
+    """Each variant's target group (auto-named, see `routing.target_group_args`) and its targets.
+
+    IP targets need the VPC's CIDR blocks (a lookup) for their zone; in the same apply, an IP
+    outside the VPC and outside every `network.targetCidrs` block fails the preview, since the
+    ALB's security group could not reach it (rules for it cannot be created inside the apply)."""
     child = pulumi.ResourceOptions(parent=parent)
     groups = {
         v.name: aws.lb.TargetGroup(naming.target_group_name(v.name), routing.target_group_args(v, vpc_id, tags), opts=child)
         for v in variants
     }
-    vpc_cidrs = lookup_vpc_cidrs(parent, vpc_id) if any(v.target_type == "ip" and v.targets for v in variants) else None
+    vpc_cidrs = None
+    if any(v.target_type == "ip" and v.targets for v in variants):
+        vpc_cidrs = lookup_vpc_cidrs(parent, vpc_id).apply(lambda cidrs: _reachable(variants, cidrs, target_cidrs))
     for variant in variants:
         _create_attachments(parent, variant, groups[variant.name], vpc_cidrs)
     return TargetGroups(groups)
+
+
+def _reachable(variants: Sequence[Variant], vpc_cidrs: list[str], target_cidrs: Sequence[str]) -> list[str]:
+    unreachable = routing.unreachable_ip_targets(variants, vpc_cidrs, target_cidrs)
+    if unreachable:
+        raise UnreachableTargetError(
+            f"IP targets outside the VPC ({', '.join(vpc_cidrs)}) and outside network.targetCidrs "
+            f"({', '.join(target_cidrs) or 'none declared'}): {', '.join(unreachable)}. The ALB's security group "
+            "can reach them only through an egress rule: add their network (peered VPC, on premises) to "
+            "network.targetCidrs."
+        )
+    return vpc_cidrs
 
 
 AWSX_ATTACHMENT_TYPE = "awsx:lb:TargetGroupAttachment"
