@@ -171,6 +171,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if typ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{self.region}:{ACCOUNT}:{physical}"
             return arn, {"arn": arn, "name": physical}
+        if typ == "aws:kms/key:Key":
+            u = _hex(typ, name, length=32)
+            key_id = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
+            return key_id, {"arn": f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
         if typ.startswith("aws:vpc/securityGroup"):
             return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
         return f"{name}-{h[:8]}", {}
