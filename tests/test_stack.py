@@ -243,8 +243,9 @@ def test_alb_egress_goes_only_to_the_fleet_group_on_variant_ports() -> None:
         assert rule.inputs["ipProtocol"] == "tcp"
         assert rule.inputs["fromPort"] == rule.inputs["toPort"]
         assert rule.inputs["securityGroupId"] == alb_sg(result)
-    # No lookup decides these rules (the subnets' VPC check is the only lookup of this config).
-    assert {lk.token for lk in result.recording.lookups} == {"aws:ec2/getSubnet:getSubnet"}
+    # No lookup decides these rules (the subnets' VPC check and the account id of the alarm key's
+    # policy are the only lookups of this config).
+    assert {lk.token for lk in result.recording.lookups} == {"aws:ec2/getSubnet:getSubnet", "aws:index/getCallerIdentity:getCallerIdentity"}
 
 
 def test_fleet_group_admits_only_the_alb_group_on_each_variant_port() -> None:
@@ -265,7 +266,7 @@ def test_subnets_from_config_or_the_default_vpc() -> None:
     del raw["network"]
     result = run(raw)
     tokens = sorted(lk.token for lk in result.recording.lookups)
-    assert tokens == ["aws:ec2/getSubnets:getSubnets", "aws:ec2/getVpc:getVpc"]
+    assert tokens == ["aws:ec2/getSubnets:getSubnets", "aws:ec2/getVpc:getVpc", "aws:index/getCallerIdentity:getCallerIdentity"]
     assert len(one(result, ALB).inputs["subnetIds"]) == 2
 
 
