@@ -48,6 +48,8 @@ def run_config_reference(args: argparse.Namespace) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    from pulumi import RunError
+
     from ab_routing.plan import build_plan, render_json, render_text
 
     try:
@@ -58,6 +60,9 @@ def run_plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     except ConfigError as error:
         print(f"Pulumi.{args.stack}.yaml: {error.render()}", file=sys.stderr)
+        return EXIT_INVALID
+    except RunError as error:  # a check the program makes, as `pulumi up` would report it
+        print(f"error: Pulumi.{args.stack}.yaml: {error}", file=sys.stderr)
         return EXIT_INVALID
     sys.stdout.write(render_json(document) if args.json else render_text(document))
     return EXIT_OK

@@ -46,7 +46,10 @@ class Registration:
     inputs: dict[str, Any]
     dependencies: tuple[str, ...] = ()
     """URNs this registration waits for (depends_on and inputs' resources)."""
+    aliases: tuple[str, ...] = ()
+    """Former URNs this resource answers to (`aliases` option), as the engine would compute them."""
     ignore_changes: tuple[str, ...] = ()
+    """Input names the engine keeps from the old state (`ignore_changes` option)."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,12 @@ def plain(value: Any) -> Any:
 class PlaceholderMocks(pulumi.runtime.Mocks):
     """Answers registrations and invokes with deterministic placeholders for one region."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, region: str = "us-east-1", network_vpc_id: str | None = None, subnet_vpcs: Mapping[str, str] | None = None) -> None:
         self.region = region
+        self.network_vpc_id = network_vpc_id or PLACEHOLDER_VPC_ID
+        """What `getSubnet` answers as a subnet's VPC: the stack's `network.vpcId` (offline there is
+        no way to know better; `pulumi preview` asks AWS), unless `subnet_vpcs` names another."""
+        self.subnet_vpcs = dict(subnet_vpcs or {})
         self.monitor: RecordingMonitor | None = None
         self.recording = Recording()
         self._lock = threading.Lock()
@@ -184,6 +191,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return family, {"arn": arn, "arnWithoutRevision": arn.rsplit(":", 1)[0], "revision": 1}
         if typ == "aws:ecs/service:Service":
             return f"arn:aws:ecs:{self.region}:{ACCOUNT}:service/{physical}", {"name": physical}
+        if typ == "aws:kms/key:Key":
+            u = _hex(typ, name, length=32)
+            key_id = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
+            return key_id, {"arn": f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
         if typ.startswith("aws:vpc/securityGroup"):
             return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
         return f"{name}-{h[:8]}", {}
@@ -244,6 +255,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             }
         elif args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}
+        elif args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id") or "")
+            result = {"id": subnet, "vpcId": self.subnet_vpcs.get(subnet, self.network_vpc_id)}
         elif args.token == "aws:ec2/getSubnets:getSubnets":
             result = {"id": self.region, "ids": list(PLACEHOLDER_SUBNETS)}
         else:
@@ -304,7 +318,8 @@ class RecordingMonitor(MockMonitor):
             bool(request.custom),
             inputs,
             tuple(sorted(request.dependencies)),
-            tuple(request.ignoreChanges),
+            aliases=tuple(alias_urn(a, request.type, request.name, request.parent) for a in request.aliases),
+            ignore_changes=tuple(request.ignoreChanges),
         )
         with self._mocks._lock:
             self._mocks.recording.registrations.append(registration)
@@ -325,9 +340,29 @@ class RecordingMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_proto)
 
 
-def install_mocks(project: str, stack: str, region: str = "us-east-1") -> PlaceholderMocks:
+def alias_urn(alias: Any, typ: str, name: str, parent: str) -> str:
+    """The URN an alias stands for, as the engine resolves an alias spec: the alias's parent URN
+    (or the resource's own parent) gives the type chain, `parent-chain$type::name`; unset fields
+    default to the resource's own. A full-URN alias is returned as is."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    if spec.noParent:
+        stack_and_project = "::".join(parent.split("::")[:2])
+        return f"{stack_and_project}::{spec.type or typ}::{spec.name or name}"
+    head = (spec.parentUrn or parent).rsplit("::", 1)[0]
+    return f"{head}${spec.type or typ}::{spec.name or name}"
+
+
+def install_mocks(
+    project: str,
+    stack: str,
+    region: str = "us-east-1",
+    network_vpc_id: str | None = None,
+    subnet_vpcs: Mapping[str, str] | None = None,
+) -> PlaceholderMocks:
     """Point the Pulumi SDK at fresh mocks (a new root stack too) and return them."""
-    mocks = PlaceholderMocks(region)
+    mocks = PlaceholderMocks(region, network_vpc_id, subnet_vpcs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)

@@ -36,6 +36,7 @@ CERTIFICATE_ARN = re.compile(
     r"arn:aws(?:-[a-z]+)*:(?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}"
     r"|iam::[0-9]{12}:server-certificate/[\w+=,.@/-]{1,128})"
 )
+KMS_KEY_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:key/[A-Za-z0-9-]{1,64}")
 WEB_ACL_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}")
 ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 DNS_NAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?")
@@ -275,6 +276,14 @@ class AlarmSettings:
         "subscribed to the alarm topic (each confirms by email)",
         default_doc="`[]`",
     )
+    kms_key_arn: str | None = key(
+        "kmsKeyArn",
+        Text(KMS_KEY_ARN, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)", "a KMS key ARN"),
+        None,
+        "a customer managed key to encrypt the alarm topic with; its policy must let cloudwatch.amazonaws.com"
+        " kms:Decrypt and kms:GenerateDataKey*",
+        default_doc="none: the stack creates one",
+    )
 
 
 @dataclass(frozen=True)
@@ -310,6 +319,14 @@ class Network:
     # serving (issue 13): `taskSubnetIds`, read by ab_routing.serving.settings, to be ported to key()
     task_subnet_ids: tuple[str, ...] = ()
     """Where container variants' tasks run."""
+    target_cidrs: tuple[str, ...] = key(
+        "targetCidrs",
+        Cidrs(allowed="CIDR blocks"),
+        (),
+        "networks outside the VPC (peered VPCs, on premises) holding IP targets; the ALB gets egress to each on the IP"
+        " variants' traffic and health-check ports",
+        default_doc="`[]`",
+    )
 
 
 @dataclass(frozen=True)

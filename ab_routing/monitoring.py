@@ -92,6 +92,37 @@ def dashboard_body(region: str, load_balancer: str, target_groups: Mapping[str, 
     return {"widgets": widgets}
 
 
+ALARM_KEY_DELETION_WINDOW_DAYS = 30
+"""Days a deleted alarm-topic key stays recoverable (AWS allows 7-30): the longest, because queued
+notifications cannot be decrypted once it is gone."""
+
+
+def alarm_topic_key_policy(account_root_arn: str) -> dict[str, Any]:
+    """Key policy of the alarm topic's KMS key: the account root keeps full control (so IAM policies
+    in the account decide who administers it and the key can never become unmanageable), and
+    CloudWatch alarms may generate data keys and decrypt, which publishing to an encrypted topic
+    needs (the AWS-managed alias/aws/sns key does not allow it)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountRootAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ],
+    }
+
+
 def _dimensions(load_balancer: pulumi.Input[str], target_group: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
     return {"LoadBalancer": load_balancer, "TargetGroup": target_group}
 

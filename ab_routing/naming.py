@@ -58,5 +58,10 @@ def egress_rule_name(port: int) -> str:
     return f"{COMPONENT_NAME}-out-{port}"
 
 
+def egress_cidr_rule_name(port: int, cidr: str) -> str:
+    """`ab-routing-out-8080-172-16-0-0-16` for 172.16.0.0/16 (IP targets outside the VPC)."""
+    return ingress_rule_name(port, cidr).replace(f"{COMPONENT_NAME}-in-", f"{COMPONENT_NAME}-out-", 1)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")

@@ -35,17 +35,26 @@ def run_offline(
     project: str = "ab-routing",
     stack: str = "dev",
     program: Callable[[], None] = main,
+    subnet_vpcs: Mapping[str, str] | None = None,
 ) -> OfflineRun:
     """Run `program` with `config` (full keys such as `ab-routing:variants`) against placeholder
-    mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate."""
+    mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate.
+
+    Subnet lookups answer with the config's `network.vpcId` unless `subnet_vpcs` (subnet id -> VPC
+    id) says otherwise, as a test of a mismatched network does."""
     # A loop of our own, set before the SDK makes any future and closed in order with the monitor
     # threads' loops, so nothing is left for the garbage collector to close at interpreter exit
     # (where it can print "Exception ignored" tracebacks on stderr).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     region = str(config.get("aws:region") or DEFAULT_REGION)
+    # A run that failed half-way (a check raising inside an apply) leaves RPCs and output tasks of
+    # its closed loop in the SDK's global settings; start from none, as pulumi.runtime.test does.
+    sdk_settings: Any = settings.SETTINGS
+    sdk_settings.rpc_manager.clear()
+    sdk_settings.outputs.clear()
     pulumi.runtime.set_all_config(config_strings(config))
-    mocks = install_mocks(project, stack, region)
+    mocks = install_mocks(project, stack, region, _network_vpc_id(config), subnet_vpcs)
     outputs: dict[str, Any] = {}
 
     async def body() -> None:
@@ -58,9 +67,25 @@ def run_offline(
     try:
         loop.run_until_complete(run_pulumi_func(body))
     finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_default_executor())
         if mocks.monitor is not None:
             mocks.monitor.close_loops()
         loop.close()
         asyncio.set_event_loop(None)
     return OfflineRun(project, stack, mocks.recording, outputs)
+
+
+def _network_vpc_id(config: Mapping[str, object]) -> str | None:
+    """`network.vpcId` from raw stack config (a map, or JSON as the engine passes it), if any."""
+    network = config.get("ab-routing:network")
+    if isinstance(network, str):
+        try:
+            network = json.loads(network)
+        except ValueError:
+            return None
+    vpc_id = network.get("vpcId") if isinstance(network, dict) else None
+    return vpc_id if isinstance(vpc_id, str) else None

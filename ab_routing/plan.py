@@ -24,6 +24,7 @@ NOTES = (
     "Offline plan under Pulumi mocks: nothing was deployed or previewed against AWS.",
     "ARNs, ids, DNS names, the VPC CIDR (10.0.0.0/8) and default-VPC subnets are deterministic placeholders;"
     " the CIDR only decides which IP targets get availabilityZone 'all' (outside the VPC).",
+    "Subnet lookups answer with network.vpcId offline; pulumi preview checks that each subnet really is in it.",
     "Shares are percentages, 100 * weight / sum of weights, rounded half-up to 2 decimals.",
     "'resources' lists this program's registrations: a tree walk from the stack, parents before children, siblings by URN.",
     "'awsxChildren' lists what awsx components create at deploy time; they are not registrations of this program.",

@@ -118,6 +118,22 @@ def variant_ports(variants: Sequence[Variant]) -> list[int]:
     return sorted(ports)
 
 
+def ip_variants(variants: Sequence[Variant]) -> list[Variant]:
+    return [v for v in variants if v.target_type == "ip"]
+
+
+def unreachable_ip_targets(variants: Sequence[Variant], vpc_cidrs: Sequence[str], target_cidrs: Sequence[str]) -> list[str]:
+    """`variant/ip` of each IP target outside the VPC's CIDR blocks and outside every declared
+    `network.targetCidrs` block: the ALB's security group has no egress to it."""
+    reachable = [ipaddress.ip_network(c, strict=False) for c in (*vpc_cidrs, *target_cidrs) if c]
+    return [
+        f"{v.name}/{ip}"
+        for v in ip_variants(variants)
+        for ip in v.targets
+        if not any(ipaddress.ip_address(ip) in network for network in reachable)
+    ]
+
+
 HTTP_PORT = 80
 
 

@@ -59,14 +59,17 @@ class AbRouting(pulumi.ComponentResource):
         variants = config.variants
 
         network = lookup_network(self, config.network)
-        security = create_security_groups(self, config.listener, variants, network.vpc_id, tags)
+        target_cidrs = config.network.target_cidrs if config.network else ()
+        security = create_security_groups(self, config.listener, variants, network.vpc_id, target_cidrs, tags)
         self.security_group, self.target_security_group = security.alb, security.fleet
-        groups = create_target_groups(self, variants, network.vpc_id, tags)
+        groups = create_target_groups(self, variants, network.vpc_id, target_cidrs, tags)
         self.target_groups = dict(groups.by_variant)
         certificate_arn = create_certificate(self, config.listener, config.dns, tags)
         logs = create_access_log_bucket(self, config.access_logs, config.region, tags)
         self.access_logs_bucket = logs.bucket
-        lb = create_load_balancer(self, config, groups.arns(), security.alb.id, network.subnet_ids, certificate_arn, logs, tags)
+        lb = create_load_balancer(
+            self, config, groups.arns(), security.alb.id, network.vpc_id, network.subnet_ids, certificate_arn, logs, tags
+        )
         self.alb, self.dns_name, self.zone_id = lb.alb, lb.dns_name, lb.zone_id
         self.load_balancer_arn, self.load_balancer_arn_suffix, self.listener_arn = lb.arn, lb.arn_suffix, lb.listener_arn
         create_additional_certificates(self, config.listener, lb.listener_arn)

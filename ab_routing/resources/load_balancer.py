@@ -34,6 +34,7 @@ def create_load_balancer(
     config: RoutingConfig,
     target_group_arns: Mapping[str, pulumi.Input[str]],
     security_group_id: pulumi.Input[str],
+    vpc_id: pulumi.Input[str],
     subnet_ids: pulumi.Input[Sequence[str]],
     certificate_arn: pulumi.Input[str] | None,
     logs: LogBucket,
@@ -42,8 +43,9 @@ def create_load_balancer(
     """The awsx ALB in `subnet_ids` behind `security_group_id` (no awsx default group).
 
     awsx always creates a default target group. We give it explicit settings (awsx leaves port
-    and protocol unset when exactly one listener is passed, which AWS rejects for an `ip` group)
-    and a tag that says what it is: no listener or rule forwards to it.
+    and protocol unset when exactly one listener is passed, which AWS rejects for an `ip` group),
+    the same `vpc_id` as the variants' groups (awsx would take the first subnet's VPC instead), and
+    a tag that says what it is: no listener or rule forwards to it.
     """
     lb = config.load_balancer
     forward = routing.forward_action(config.variants, target_group_arns, config.stickiness)
@@ -69,6 +71,7 @@ def create_load_balancer(
             port=routing.HTTP_PORT,
             protocol="HTTP",
             target_type="ip",
+            vpc_id=vpc_id,
             tags=role_tags(tags, DEFAULT_TARGET_GROUP_ROLE),
         ),
         listeners=routing.listener_args(config.listener, forward, certificate_arn, tags),

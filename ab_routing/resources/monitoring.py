@@ -28,9 +28,11 @@ def create_monitoring(
     target_group_arn_suffixes: Mapping[str, pulumi.Input[str]],
     tags: Mapping[str, str],
 ) -> Monitoring:
-    """Topic, subscriptions, alarms (builders in `ab_routing.monitoring`) and dashboard."""
+    """Topic (encrypted, see `create_alarm_topic_key`), subscriptions, alarms (builders in
+    `ab_routing.monitoring`) and dashboard."""
     child = pulumi.ResourceOptions(parent=parent)
-    topic = aws.sns.Topic(f"{naming.COMPONENT_NAME}-alarms", tags=dict(tags), opts=child)
+    key_arn = create_alarm_topic_key(parent, settings, tags)
+    topic = aws.sns.Topic(f"{naming.COMPONENT_NAME}-alarms", kms_master_key_id=key_arn, tags=dict(tags), opts=child)
     for email in settings.emails:
         aws.sns.TopicSubscription(
             f"{naming.COMPONENT_NAME}-alarms-{naming.slug(email.replace('@', '-at-'))}",
@@ -58,3 +60,24 @@ def create_monitoring(
     )
     aws.cloudwatch.Dashboard(naming.COMPONENT_NAME, dashboard_name=name, dashboard_body=body, opts=child)
     return Monitoring(topic.arn, monitoring.dashboard_url(region, name))
+
+
+def create_alarm_topic_key(parent: pulumi.Resource, settings: AlarmSettings, tags: Mapping[str, str]) -> pulumi.Input[str]:
+    """The KMS key ARN the alarm topic is encrypted with: `alarms.kmsKeyArn`, or a customer managed
+    key created here with rotation on and the policy of `monitoring.alarm_topic_key_policy`."""
+    if settings.kms_key_arn:
+        return settings.kms_key_arn
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    policy = identity.apply(
+        lambda who: json.dumps(monitoring.alarm_topic_key_policy(f"arn:{who.arn.split(':')[1]}:iam::{who.account_id}:root"), sort_keys=True)
+    )
+    key = aws.kms.Key(
+        f"{naming.COMPONENT_NAME}-alarms",
+        description="ab-routing: encrypts the alarm topic; CloudWatch alarms may use it",
+        enable_key_rotation=True,
+        deletion_window_in_days=monitoring.ALARM_KEY_DELETION_WINDOW_DAYS,
+        policy=policy,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return key.arn

@@ -11,16 +11,31 @@ import pulumi_aws as aws
 from ab_routing.model import Network
 
 
+class NetworkMismatchError(pulumi.RunError):
+    """The configured subnets are not in the configured VPC (found at preview, before any change)."""
+
+
 @dataclass(frozen=True)
 class NetworkPlacement:
     vpc_id: pulumi.Input[str]
+    """Of the target groups and awsx's default target group."""
     subnet_ids: pulumi.Input[Sequence[str]]
+    """Of the load balancer; with `network` set, resolved only once every subnet was found in `vpc_id`."""
 
 
 def lookup_network(parent: pulumi.Resource, network: Network | None) -> NetworkPlacement:
-    """VPC id and subnet ids: from config, or the default VPC's default subnets when omitted."""
+    """VPC id and subnet ids: from config, or the default VPC's default subnets when omitted.
+
+    Target groups take `network.vpcId` while the load balancer lives where its subnets are; a
+    mismatch would fail half-way through a deploy with target groups in another VPC than the ALB.
+    So each configured subnet is looked up (`getSubnet`, which runs at preview too) and the ALB's
+    subnet list resolves only after all of them were found in `network.vpcId`.
+    """
     if network is not None:
-        return NetworkPlacement(network.vpc_id, list(network.subnet_ids))
+        invoke = pulumi.InvokeOutputOptions(parent=parent)
+        found = [aws.ec2.get_subnet_output(id=subnet, opts=invoke).vpc_id for subnet in network.subnet_ids]
+        subnets = pulumi.Output.all(*found).apply(lambda vpcs: _same_vpc(network, vpcs))
+        return NetworkPlacement(network.vpc_id, subnets)
     invoke = pulumi.InvokeOutputOptions(parent=parent)
     vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
     filters = vpc.id.apply(
@@ -38,6 +53,26 @@ def lookup_vpc_cidrs(parent: pulumi.Resource, vpc_id: pulumi.Input[str]) -> pulu
     return pulumi.Output.all(vpc.cidr_block, vpc.cidr_block_associations).apply(
         lambda values: [values[0], *(_cidr_of(a) for a in values[1] or [])]
     )
+
+
+def subnet_vpc_problems(network: Network, subnet_vpcs: Sequence[str | None]) -> list[str]:
+    """One line per configured subnet whose VPC (as looked up) is not `network.vpcId`."""
+    return [
+        f"subnet {subnet} is in {vpc or 'an unknown VPC'}"
+        for subnet, vpc in zip(network.subnet_ids, subnet_vpcs, strict=True)
+        if vpc != network.vpc_id
+    ]
+
+
+def _same_vpc(network: Network, subnet_vpcs: Sequence[str | None]) -> list[str]:
+    problems = subnet_vpc_problems(network, subnet_vpcs)
+    if problems:
+        raise NetworkMismatchError(
+            f"network.subnetIds must be in network.vpcId ({network.vpc_id}), where the target groups are: "
+            + "; ".join(problems)
+            + ". Use subnets of that VPC, or set network.vpcId to theirs."
+        )
+    return list(network.subnet_ids)
 
 
 def _cidr_of(association: object) -> str:

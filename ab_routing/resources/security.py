@@ -12,6 +12,40 @@ from ab_routing import naming, routing
 from ab_routing.model import ListenerSettings, Variant
 
 TARGETS_GROUP = f"{naming.COMPONENT_NAME}-targets"
+RULES_PER_DIRECTION = 60
+"""AWS's default quota of inbound (and of outbound) rules per security group, counted apart for
+IPv4 and IPv6; a rule that references a group is counted in both here, to be safe."""
+
+
+class TooManyRulesError(pulumi.RunError):
+    """The config needs more rules in one direction of a security group than AWS's default quota."""
+
+
+def rule_counts(listener: ListenerSettings, variants: Sequence[Variant], target_cidrs: Sequence[str]) -> dict[str, int]:
+    """Rules per group, direction and address family ("ALB ingress IPv4": 2, ...)."""
+    listener_ports = len(routing.listener_ports(listener))
+    variant_ports = len(routing.variant_ports(variants))
+    ip_ports = len(routing.variant_ports(routing.ip_variants(variants)))
+    counts: dict[str, int] = {}
+    for family, v6 in (("IPv4", False), ("IPv6", True)):
+        allowed = sum(1 for c in listener.allowed_cidrs if (":" in c) == v6)
+        targets = sum(1 for c in target_cidrs if (":" in c) == v6)
+        counts[f"ALB ingress {family}"] = listener_ports * allowed
+        counts[f"ALB egress {family}"] = variant_ports + ip_ports * targets
+        counts[f"fleet ingress {family}"] = variant_ports
+    return counts
+
+
+def check_rule_counts(listener: ListenerSettings, variants: Sequence[Variant], target_cidrs: Sequence[str]) -> None:
+    """Fail before registering anything when a direction needs more than the default quota."""
+    over = {k: n for k, n in rule_counts(listener, variants, target_cidrs).items() if n > RULES_PER_DIRECTION}
+    if over:
+        found = ", ".join(f"{k}: {n}" for k, n in over.items())
+        raise TooManyRulesError(
+            f"security groups would need more than {RULES_PER_DIRECTION} rules per direction ({found}): ingress is "
+            "listener ports x listener.allowedCidrs, egress is variant ports + IP-variant ports x network.targetCidrs; "
+            "use fewer, wider CIDR blocks (or raise the quota in AWS and split the config)"
+        )
 
 
 @dataclass(frozen=True)
@@ -27,11 +61,15 @@ def create_security_groups(
     listener: ListenerSettings,
     variants: Sequence[Variant],
     vpc_id: pulumi.Input[str],
+    target_cidrs: Sequence[str],
     tags: Mapping[str, str],
 ) -> SecurityGroups:
     """Both groups and their rules. Rules are standalone resources, so the two groups reference each
     other without a cycle. pulumi-aws removes AWS's default allow-all egress rule from a group it
-    creates, so the ALB sends only where a rule below lets it."""
+    creates, so the ALB sends only where a rule below lets it: the fleet group, and for IP targets
+    outside the VPC (which cannot carry a group of this VPC) each of `target_cidrs` on the IP
+    variants' traffic and health-check ports."""
+    check_rule_counts(listener, variants, target_cidrs)
     child = pulumi.ResourceOptions(parent=parent)
     alb_group = aws.ec2.SecurityGroup(
         naming.COMPONENT_NAME,
@@ -57,6 +95,10 @@ def create_security_groups(
         _tcp_rule(child, tags, egress, name, alb_group, port, f"ALB to model targets on port {port}", peer_group=fleet_group)
         name = f"{TARGETS_GROUP}-in-{port}"
         _tcp_rule(child, tags, ingress, name, fleet_group, port, f"from the ab-routing ALB on port {port}", peer_group=alb_group)
+    for port in routing.variant_ports(routing.ip_variants(variants)):
+        for cidr in target_cidrs:
+            name = naming.egress_cidr_rule_name(port, cidr)
+            _tcp_rule(child, tags, egress, name, alb_group, port, f"ALB to IP targets outside the VPC in {cidr} on port {port}", cidr=cidr)
     return SecurityGroups(alb_group, fleet_group)
 
 
