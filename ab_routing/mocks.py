@@ -170,6 +170,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return arn, {"arn": arn, "domainValidationOptions": [option]}
         if typ == "aws:route53/record:Record":
             return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            alarm = str(inputs.get("name") or physical)
+            return alarm, {"name": alarm, "arn": f"arn:aws:cloudwatch:{self.region}:{ACCOUNT}:alarm:{alarm}"}
         if typ == "aws:sns/topic:Topic":
             arn = f"arn:aws:sns:{self.region}:{ACCOUNT}:{physical}"
             return arn, {"arn": arn, "name": physical}

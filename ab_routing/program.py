@@ -51,6 +51,10 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
         "loadBalancerArn": component.load_balancer_arn,
         "loadBalancerArnSuffix": component.load_balancer_arn_suffix,
         "listenerArn": component.listener_arn,
+        "alarms": component.alarm_names,
+        "logsDatabase": component.log_analytics.database if component.log_analytics else None,
+        "logsTable": component.log_analytics.table if component.log_analytics else None,
+        "athenaWorkGroup": component.log_analytics.work_group if component.log_analytics else None,
         "variants": {
             v.name: {
                 "targetGroupArn": component.target_groups[v.name].arn,

@@ -21,6 +21,7 @@ from ab_routing.resources.access_logs import create_access_log_bucket
 from ab_routing.resources.dns import create_dns_records
 from ab_routing.resources.listener_rules import create_override_rules
 from ab_routing.resources.load_balancer import create_load_balancer
+from ab_routing.resources.log_analytics import LogAnalytics, create_log_analytics_for
 from ab_routing.resources.monitoring import create_monitoring
 from ab_routing.resources.network import lookup_network
 from ab_routing.resources.security import create_security_groups
@@ -46,6 +47,8 @@ class AbRouting(pulumi.ComponentResource):
     access_logs_bucket: pulumi.Output[str] | None
     alarm_topic_arn: pulumi.Output[str]
     dashboard_url: str
+    alarm_names: Mapping[str, Mapping[str, pulumi.Output[str]]]
+    log_analytics: LogAnalytics | None
 
     def __init__(
         self,
@@ -95,6 +98,8 @@ class AbRouting(pulumi.ComponentResource):
         suffixes = {name: group.arn_suffix for name, group in groups.by_variant.items()}
         alarms = create_monitoring(self, variants, config.alarms, config.region, lb.arn_suffix, suffixes, tags)
         self.alarm_topic_arn, self.dashboard_url = alarms.alarm_topic_arn, alarms.dashboard_url
+        self.alarm_names = alarms.alarm_names
+        self.log_analytics = create_log_analytics_for(self, config, logs.bucket, lb.arn_suffix, tags)
 
         self.register_outputs(
             {

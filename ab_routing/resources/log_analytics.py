@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ab_routing.model import RoutingConfig
 from ab_routing.resources import log_analytics_args as args
 
 
@@ -91,3 +92,26 @@ def create_log_analytics(
         opts=options,
     )
     return LogAnalytics(database.name, table.name, work_group.name)
+
+
+def create_log_analytics_for(
+    parent: pulumi.Resource,
+    config: RoutingConfig,
+    bucket: pulumi.Input[str] | None,
+    load_balancer_arn_suffix: pulumi.Input[str],
+    tags: Mapping[str, str],
+) -> LogAnalytics | None:
+    """The Glue table and Athena workgroup over this stack's access logs, when they are on."""
+    if bucket is None or not config.access_logs.enabled:
+        return None
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
+    return create_log_analytics(
+        parent,
+        name=f"{pulumi.get_project()}_{pulumi.get_stack()}",
+        bucket=bucket,
+        prefix=config.access_logs.prefix,
+        region=config.region,
+        account_id=account,
+        load_balancer=load_balancer_arn_suffix,
+        tags=tags,
+    )

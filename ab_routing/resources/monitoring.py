@@ -17,6 +17,13 @@ from ab_routing.model import AlarmSettings, Variant
 class Monitoring:
     alarm_topic_arn: pulumi.Output[str]
     dashboard_url: str
+    alarm_names: Mapping[str, Mapping[str, pulumi.Output[str]]]
+    """variant -> {errorRate, latencyP99, noHealthyHosts} -> the alarm's name (the `alarms` output
+    that `rollout` watches); `noHealthyHosts` is absent where the variant has no health check."""
+
+
+ALARM_OUTPUT_KEYS = {"error-rate": "errorRate", "latency-p99": "latencyP99", "no-healthy-hosts": "noHealthyHosts"}
+"""Logical-name suffix of each alarm -> its key in the `alarms` stack output (an interface)."""
 
 
 def create_monitoring(
@@ -41,14 +48,16 @@ def create_monitoring(
             endpoint=email,
             opts=child,
         )
+    alarm_names: dict[str, dict[str, pulumi.Output[str]]] = {}
     for variant in variants:
         target_group = target_group_arn_suffixes[variant.name]
         for suffix, build in monitoring.alarm_builders(variant):
-            aws.cloudwatch.MetricAlarm(
+            alarm = aws.cloudwatch.MetricAlarm(
                 f"{variant.name}-{suffix}",
                 build(variant, load_balancer_arn_suffix, target_group, topic.arn, settings, tags),
                 opts=child,
             )
+            alarm_names.setdefault(variant.name, {})[ALARM_OUTPUT_KEYS[suffix]] = alarm.name
     name = monitoring.dashboard_name(pulumi.get_project(), pulumi.get_stack())
     names = [v.name for v in variants]
     suffixes = [target_group_arn_suffixes[n] for n in names]
@@ -59,7 +68,7 @@ def create_monitoring(
         )
     )
     aws.cloudwatch.Dashboard(naming.COMPONENT_NAME, dashboard_name=name, dashboard_body=body, opts=child)
-    return Monitoring(topic.arn, monitoring.dashboard_url(region, name))
+    return Monitoring(topic.arn, monitoring.dashboard_url(region, name), alarm_names)
 
 
 def create_alarm_topic_key(parent: pulumi.Resource, settings: AlarmSettings, tags: Mapping[str, str]) -> pulumi.Input[str]:
