@@ -11,6 +11,7 @@ Those stand-ins are listed apart (`awsx_children`), never mixed with the program
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,19 @@ class Recording:
     registrations: list[Registration] = field(default_factory=list)
     awsx_children: list[AwsxChild] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged with pulumi.log.warn (shown by `pulumi up`; the plan prints them)."""
+
+
+class _EngineLog(logging.Handler):
+    """Collects the program's warnings instead of letting the root logger print them bare."""
+
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
 
 
 def engine_urn(stack: str, project: str, parent: str | None, typ: str, name: str) -> str:
@@ -279,5 +293,7 @@ def install_mocks(project: str, stack: str, region: str = "us-east-1") -> Placeh
     mocks = PlaceholderMocks(region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    logger = logging.Logger("ab_routing.engine")  # not registered globally: one per run, no propagation
+    logger.addHandler(_EngineLog(mocks.recording))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)
     return mocks

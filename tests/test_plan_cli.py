@@ -89,7 +89,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def write_stack(project: Path, name: str, config: dict) -> None:
-    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    """A stack file with `config` (and aws:region us-east-1 unless given: plans need a region)."""
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1", **config}}))
 
 
 def test_invalid_config_lists_every_error_on_stderr_and_exits_2(project: Path) -> None:
