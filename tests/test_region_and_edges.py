@@ -140,3 +140,11 @@ def test_report_given_a_plan_document_says_to_pass_its_outputs(
     out, err = capsys.readouterr()
     assert out == ""
     assert f"error: {plan_document}: this is a `plan --json` document; pass its `outputs` object instead" in err
+
+
+def test_commands_see_the_plain_stack_name_when_given_the_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # report, rollout and the rest go through load_stack, which normalises --stack for them.
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    args = argparse.Namespace(dir=project.parent, stack=f"{project.name}/Pulumi.bare.yaml", region=None)
+    files, config = load_stack(args)
+    assert (args.dir, args.stack, files.stack, config.region) == (project, "bare", "bare", "eu-west-1")
