@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ab_routing.commands import add_stack_arguments
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.logs.cli import add_logs_parser, run_logs
+from ab_routing.region import RegionError
 from ab_routing.report.cli import add_report_parser, run_report
 from ab_routing.rollout.cli import add_rollout_parsers, run_promote, run_rollback, run_rollout
 from ab_routing.stackfiles import StackFileError, read_stack
@@ -20,9 +22,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ab_routing", description="A/B routing for ML model variants behind an ALB.")
     sub = p.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="validate a stack's config and show what `pulumi up` would register, offline")
-    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
-    plan.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    plan.add_argument("--dir", type=Path, default=Path("."), help="project directory holding Pulumi.yaml (default: .)")
+    add_stack_arguments(plan, outputs=False)
     add_report_parser(sub)
     reference = sub.add_parser("config-reference", help="print README's config reference, generated from the key declarations")
     reference.add_argument("--write", type=Path, default=None, metavar="README", help="replace the generated block in this file instead")
@@ -54,16 +54,22 @@ def run_plan(args: argparse.Namespace) -> int:
 
     try:
         files = read_stack(args.dir, args.stack)
-        document = build_plan(files)
     except StackFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    try:
+        document = build_plan(files)
+    except RegionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
     except ConfigError as error:
-        print(f"Pulumi.{args.stack}.yaml: {error.render()}", file=sys.stderr)
+        print(f"{files.path or f'Pulumi.{files.stack}.yaml'}: {error.render()}", file=sys.stderr)
         return EXIT_INVALID
     except RunError as error:  # a check the program makes, as `pulumi up` would report it
-        print(f"error: Pulumi.{args.stack}.yaml: {error}", file=sys.stderr)
+        print(f"error: {files.path or f'Pulumi.{files.stack}.yaml'}: {error}", file=sys.stderr)
         return EXIT_INVALID
+    for warning in document["warnings"]:  # the program's pulumi.log.warn, as `pulumi up` shows them
+        print(f"warning: {warning}", file=sys.stderr)
     sys.stdout.write(render_json(document) if args.json else render_text(document))
     return EXIT_OK
 

@@ -50,16 +50,23 @@ def error(message: str) -> None:
 def load_stack(args: argparse.Namespace) -> tuple[StackFiles, RoutingConfig]:
     """The stack files and the validated config for `args.stack` in `args.dir`, or CommandError (exit 2)."""
     from ab_routing.config import parse_stack_config
-    from ab_routing.stackfiles import StackFileError, read_stack
+    from ab_routing.region import RegionError, resolve_region
+    from ab_routing.stackfiles import StackFileError, read_stack, stack_argument
     from ab_routing.validate import ConfigError
 
+    # `--stack Pulumi.prod.yaml` (or dir/Pulumi.prod.yaml) means stack prod: every command then sees
+    # the plain name and the project directory, as if given `--stack prod --dir dir`.
+    args.dir, args.stack = stack_argument(args.dir, args.stack)
     try:
         files = read_stack(args.dir, args.stack)
-        return files, parse_stack_config(files.config)
-    except StackFileError as problem:
+        flag = "--region" if hasattr(args, "region") else None
+        region = resolve_region(files.config, default=getattr(args, "region", None), flag=flag)
+    except (StackFileError, RegionError) as problem:
         raise CommandError(str(problem)) from None
+    try:
+        return files, parse_stack_config(files.config, region.name)
     except ConfigError as problem:
-        raise CommandError(f"Pulumi.{args.stack}.yaml: {problem.render()}") from None
+        raise CommandError(f"{files.path or f'Pulumi.{files.stack}.yaml'}: {problem.render()}") from None
 
 
 def load_deployed(args: argparse.Namespace) -> Deployed:

@@ -58,7 +58,7 @@ def decode(value: object) -> object:
     return value
 
 
-def parse_stack_config(values: Mapping[str, object]) -> RoutingConfig:
+def parse_stack_config(values: Mapping[str, object], region: str) -> RoutingConfig:
     """Validate a whole stack's config, keyed as Pulumi keys it (`ab-routing:variants`, `aws:region`),
     values as the engine passes them (JSON text) or as the stack file holds them (parsed YAML).
 
@@ -66,7 +66,7 @@ def parse_stack_config(values: Mapping[str, object]) -> RoutingConfig:
     """
     prefix = f"{NAMESPACE}:"
     raw = {key[len(prefix) :]: decode(value) for key, value in values.items() if key.startswith(prefix)}
-    return parse_config(raw, region=str(values.get("aws:region") or DEFAULT_REGION))
+    return parse_config(raw, region=region)  # resolved as the AWS provider does: ab_routing.region
 
 
 def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> RoutingConfig:

@@ -11,7 +11,7 @@ Those stand-ins are listed apart (`awsx_children`), never mixed with the program
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,14 +24,15 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-ACCOUNT = "123456789012"
+from ab_routing import placeholders
+from ab_routing.placeholders import ACCOUNT, PLACEHOLDER_SUBNETS, PLACEHOLDER_VPC_CIDR, PLACEHOLDER_VPC_ID
+
 RESOURCE_REF = "4dabf18193072939515e22adb298388d"
 RESOURCE_REF_VALUE = "5cf8f73096256a8f31e491e813e4eb8e"
 SECRET = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-PLACEHOLDER_VPC_ID = "vpc-0000000000000000a"
-PLACEHOLDER_VPC_CIDR = "10.0.0.0/8"
-PLACEHOLDER_SUBNETS = ("subnet-0000000000000000a", "subnet-0000000000000000b")
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+__all__ = ["ACCOUNT", "PLACEHOLDER_SUBNETS", "PLACEHOLDER_VPC_CIDR", "PLACEHOLDER_VPC_ID", "engine_urn"]
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,31 @@ class Recording:
     registrations: list[Registration] = field(default_factory=list)
     awsx_children: list[AwsxChild] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged with pulumi.log.warn (shown by `pulumi up`; the plan prints them)."""
 
 
-def _hex(*parts: str, length: int = 16) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+class _EngineLog(logging.Handler):
+    """Collects the program's warnings instead of letting the root logger print them bare."""
+
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def engine_urn(stack: str, project: str, parent: str | None, typ: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource (pkg/resource/deploy `generateURN`): the parent's
+    whole qualified type chain is prefixed, except when the parent is the root stack, whose type is
+    left out. The SDK's MockMonitor instead keeps only the parent's last type, stack included."""
+    qualified = typ
+    if parent:
+        parent_type = parent.split("::", 3)[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${typ}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
 
 def plain(value: Any) -> Any:
@@ -119,88 +141,18 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == "awsx:lb:ApplicationLoadBalancer":
-            return f"{args.name}-component", self._application_load_balancer(args)
+            return None, self._application_load_balancer(args)
         if args.typ == "awsx:lb:TargetGroupAttachment":
             self._target_group_attachment(args)
-            return f"{args.name}-component", {}
+            return None, {}
         if not args.custom:
             return None, {}
         resource_id, computed = self.placeholder(args.typ, args.name, args.inputs)
         return resource_id, {**args.inputs, **computed}
 
     def placeholder(self, typ: str, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Id and computed outputs that AWS would assign, derived from type and name."""
-        h = _hex(typ, name)
-        prefix = f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}"
-        physical = f"{name[:24]}-{h[:7]}"
-        if typ == "aws:lb/targetGroup:TargetGroup":
-            suffix = f"targetgroup/{physical}/{h}"
-            return f"{prefix}:{suffix}", {"arn": f"{prefix}:{suffix}", "arnSuffix": suffix, "name": physical}
-        if typ == "aws:lb/loadBalancer:LoadBalancer":
-            suffix = f"app/{physical}/{h}"
-            return f"{prefix}:loadbalancer/{suffix}", {
-                "arn": f"{prefix}:loadbalancer/{suffix}",
-                "arnSuffix": suffix,
-                "name": physical,
-                "dnsName": f"{physical}-{int(h[:8], 16) % 10**10}.{self.region}.elb.amazonaws.com",
-                "zoneId": "Z35SXDOTRQ7X7K",
-            }
-        if typ == "aws:lb/listener:Listener":
-            load_balancer = str(inputs.get("loadBalancerArn", f"loadbalancer/app/{name}/{h}"))
-            arn = f"{prefix}:listener/{load_balancer.split('loadbalancer/', 1)[-1]}/{h}"
-            return arn, {"arn": arn}
-        if typ == "aws:lb/listenerRule:ListenerRule":
-            arn = f"{prefix}:listener-rule/app/{name}/{h}"
-            return arn, {"arn": arn}
-        if typ == "aws:ec2/securityGroup:SecurityGroup":
-            sg = f"sg-{h[:17]}"
-            return sg, {"arn": f"arn:aws:ec2:{self.region}:{ACCOUNT}:security-group/{sg}"}
-        if typ == "aws:s3/bucket:Bucket":
-            bucket = f"{name[:40]}-{h[:12]}"
-            return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
-        if typ == "aws:acm/certificate:Certificate":
-            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{h[:8]}-{h[8:12]}-{h[12:16]}-0000-{h[:12]}"
-            domain = str(inputs.get("domainName", ""))
-            option = {
-                "domainName": domain,
-                "resourceRecordName": f"_{h[:32]}.{domain}.",
-                "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{h[16:48]}.acm-validations.aws.",
-            }
-            return arn, {"arn": arn, "domainValidationOptions": [option]}
-        if typ == "aws:route53/record:Record":
-            return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
-        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            alarm = str(inputs.get("name") or physical)
-            return alarm, {"name": alarm, "arn": f"arn:aws:cloudwatch:{self.region}:{ACCOUNT}:alarm:{alarm}"}
-        if typ == "aws:sns/topic:Topic":
-            arn = f"arn:aws:sns:{self.region}:{ACCOUNT}:{physical}"
-            return arn, {"arn": arn, "name": physical}
-        # serving (issue 13): what the demo functions and Fargate services read back
-        if typ == "aws:cloudwatch/logGroup:LogGroup":
-            group = f"{inputs.get('namePrefix', '')}{h[:26]}" if inputs.get("namePrefix") else f"{name}-{h[:7]}"
-            return group, {"name": group, "arn": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{group}"}
-        if typ == "aws:iam/role:Role":
-            return physical, {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}"}
-        if typ == "aws:lambda/function:Function":
-            arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{physical}"
-            return physical, {"name": physical, "arn": arn, "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/{arn}"}
-        if typ == "aws:ecs/cluster:Cluster":
-            arn = f"arn:aws:ecs:{self.region}:{ACCOUNT}:cluster/{physical}"
-            return arn, {"name": physical, "arn": arn}
-        if typ == "aws:ecs/taskDefinition:TaskDefinition":
-            family = str(inputs.get("family", physical))
-            arn = f"arn:aws:ecs:{self.region}:{ACCOUNT}:task-definition/{family}:1"
-            return family, {"arn": arn, "arnWithoutRevision": arn.rsplit(":", 1)[0], "revision": 1}
-        if typ == "aws:ecs/service:Service":
-            return f"arn:aws:ecs:{self.region}:{ACCOUNT}:service/{physical}", {"name": physical}
-        if typ == "aws:kms/key:Key":
-            u = _hex(typ, name, length=32)
-            key_id = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
-            return key_id, {"arn": f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
-        if typ.startswith("aws:vpc/securityGroup"):
-            return f"sgr-{h[:17]}", {"securityGroupRuleId": f"sgr-{h[:17]}"}
-        return f"{name}-{h[:8]}", {}
+        """Id and computed outputs that AWS would assign, in AWS's format (see `ab_routing.placeholders`)."""
+        return placeholders.placeholder(typ, name, inputs, self.region)
 
     def _application_load_balancer(self, args: MockResourceArgs) -> dict[str, Any]:
         inputs = args.inputs
@@ -279,6 +231,10 @@ class RecordingMonitor(MockMonitor):
         self._current = threading.local()
         self._loops: set[asyncio.AbstractEventLoop] = set()
         mocks.monitor = self
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs exactly as the engine makes them, for registrations, reads and awsx stand-ins alike."""
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def current_urn(self) -> str:
         return str(getattr(self._current, "urn", ""))
@@ -368,5 +324,7 @@ def install_mocks(
     mocks = PlaceholderMocks(region, network_vpc_id, subnet_vpcs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    logger = logging.Logger("ab_routing.engine")  # not registered globally: one per run, no propagation
+    logger.addHandler(_EngineLog(mocks.recording))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)
     return mocks

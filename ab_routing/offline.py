@@ -12,9 +12,9 @@ import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 
-from ab_routing.config import DEFAULT_REGION
 from ab_routing.mocks import Recording, install_mocks, plain
 from ab_routing.program import main
+from ab_routing.region import resolve_region
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,17 @@ def run_offline(
     subnet_vpcs: Mapping[str, str] | None = None,
 ) -> OfflineRun:
     """Run `program` with `config` (full keys such as `ab-routing:variants`) against placeholder
-    mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate.
+    mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate; RegionError
+    when no region is set anywhere the AWS provider looks.
 
     Subnet lookups answer with the config's `network.vpcId` unless `subnet_vpcs` (subnet id -> VPC
     id) says otherwise, as a test of a mismatched network does."""
+    region = resolve_region(config).name
     # A loop of our own, set before the SDK makes any future and closed in order with the monitor
     # threads' loops, so nothing is left for the garbage collector to close at interpreter exit
     # (where it can print "Exception ignored" tracebacks on stderr).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    region = str(config.get("aws:region") or DEFAULT_REGION)
     # A run that failed half-way (a check raising inside an apply) leaves RPCs and output tasks of
     # its closed loop in the SDK's global settings; start from none, as pulumi.runtime.test does.
     sdk_settings: Any = settings.SETTINGS

@@ -16,6 +16,7 @@ from ab_routing.config import parse_stack_config
 from ab_routing.mocks import Registration
 from ab_routing.model import Variant
 from ab_routing.offline import run_offline
+from ab_routing.region import resolve_region
 from ab_routing.shares import shares
 from ab_routing.stackfiles import StackFiles
 from ab_routing.tables import table
@@ -33,7 +34,7 @@ NOTES = (
 
 def build_plan(files: StackFiles) -> dict[str, Any]:
     """The plan document. Raises ConfigError (before anything runs) when the config is invalid."""
-    config = parse_stack_config(files.config)
+    config = parse_stack_config(files.config, resolve_region(files.config).name)
     run = run_offline(files.config, project=files.project, stack=files.stack)
     share_of = shares({v.name: v.weight for v in config.variants})
     return {
@@ -54,6 +55,7 @@ def build_plan(files: StackFiles) -> dict[str, Any]:
             key=lambda lk: json.dumps(lk, sort_keys=True),
         ),
         "outputs": run.outputs,
+        "warnings": list(run.recording.warnings),
     }
 
 
@@ -148,8 +150,15 @@ def render_text(plan: Mapping[str, Any]) -> str:
             for sub in sorted(value):
                 lines.append(f"  {key}.{sub}: {json.dumps(value[sub], sort_keys=True)}")
         else:
-            lines.append(f"  {key}: {value}")
+            lines.append(f"  {key}: {_scalar(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _scalar(value: object) -> str:
+    """An output value as a user reads it: text as is, null as '-', numbers and booleans as JSON."""
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def _health(hc: Mapping[str, Any]) -> str:

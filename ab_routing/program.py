@@ -14,6 +14,7 @@ from pulumi.runtime import config as runtime_config
 from ab_routing.config import parse_stack_config
 from ab_routing.model import RoutingConfig
 from ab_routing.naming import COMPONENT_NAME
+from ab_routing.region import RegionError, resolve_region
 from ab_routing.shares import shares
 from ab_routing.stack import AbRouting
 from ab_routing.tags import base_tags
@@ -26,9 +27,13 @@ def engine_config() -> dict[str, object]:
 
 
 def load_config() -> RoutingConfig:
-    """The validated config, or a clean Pulumi error (no traceback) listing every problem."""
+    """The validated config, or a clean Pulumi error (no traceback) listing every problem. The
+    region is found as the AWS provider finds it (same environment under `pulumi up`)."""
+    config = engine_config()
     try:
-        return parse_stack_config(engine_config())
+        return parse_stack_config(config, resolve_region(config).name)
+    except RegionError as error:
+        raise pulumi.RunError(str(error)) from None
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
@@ -67,8 +72,13 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
     }
 
 
+NO_CONTROL_WARNING = "no variant has `control: true`: the stack is fine, but `report` needs one variant to compare the others with"
+
+
 def main() -> None:
     config = load_config()
+    if config.control is None:
+        pulumi.log.warn(NO_CONTROL_WARNING)
     tags = base_tags(pulumi.get_project(), pulumi.get_stack())
     component = AbRouting(COMPONENT_NAME, config, tags=tags)
     for name, value in stack_outputs(component, config).items():

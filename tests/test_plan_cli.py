@@ -89,7 +89,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def write_stack(project: Path, name: str, config: dict) -> None:
-    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    """A stack file with `config` (and aws:region us-east-1 unless given: plans need a region)."""
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1", **config}}))
 
 
 def test_invalid_config_lists_every_error_on_stderr_and_exits_2(project: Path) -> None:
@@ -136,7 +137,7 @@ def test_prod_example_plans_cleanly_with_its_production_features() -> None:
     assert len(alb["subnetIds"]) == 3
     assert document["outputs"]["url"] == "https://models.example.com"
     rules = [r for r in document["resources"] if r["type"] == "aws:lb/listenerRule:ListenerRule"]
-    assert all({"sourceIp": {"values": ["10.8.0.0/16"]}} in r["inputs"]["conditions"] for r in rules)
+    assert all({"sourceIp": {"values": ["203.0.113.0/24"]}} in r["inputs"]["conditions"] for r in rules)
 
 
 def test_report_is_wired_into_the_command_line_and_fails_cleanly_without_outputs(tmp_path: Path) -> None:

@@ -61,10 +61,10 @@ def test_listener_arn_output_and_override_rules_point_at_the_https_listener() ->
 
 
 def _listener_suffix(result: Any, index: int) -> str:
-    import hashlib
+    from ab_routing.placeholders import digest
 
-    # The mock derives a listener's ARN from its name; awsx names listeners <name>-<index>.
-    return hashlib.sha256(f"aws:lb/listener:Listener/ab-routing-{index}".encode()).hexdigest()[:16]
+    # The mock derives a listener's ARN id from its name; awsx names listeners <name>-<index>.
+    return digest("aws:lb/listener:Listener", f"ab-routing-{index}")[16:32]
 
 
 def test_https_opens_exactly_80_and_443() -> None:

@@ -209,7 +209,7 @@ def test_no_control_variant_exits_2_and_says_to_set_one(project: Path, capsys: p
 def test_two_control_variants_are_a_config_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = variants_config()
     config["challenger"]["control"] = True
-    write_stack(project, {"ab-routing:variants": config})
+    write_stack(project, {"aws:region": "eu-west-1", "ab-routing:variants": config})
     code, _, err = run(capsys, "--dir", str(project), "--outputs", str(project / "outputs.json"))
     assert code == 2 and "invalid stack config" in err
 

@@ -169,7 +169,7 @@ def test_report_verdicts_judge_the_window_from_the_step_start() -> None:
     from ab_routing.outputs import parse_outputs
     from tests.support import stack_config
 
-    config = parse_stack_config(stack_config())
+    config = parse_stack_config(stack_config(), "us-east-1")
     deployed = parse_outputs(
         {
             "loadBalancerArnSuffix": "app/lb/1",

@@ -289,5 +289,6 @@ def test_demo_example_stack_is_valid() -> None:
     from ab_routing.config import parse_stack_config
     from ab_routing.stackfiles import read_stack
 
-    config = parse_stack_config(read_stack(ROOT, "demo").config)
+    files = read_stack(ROOT, "demo")
+    config = parse_stack_config(files.config, str(files.config["aws:region"]))
     assert [v.demo is not None for v in config.variants] == [True, True] and config.network is None

@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     from ab_routing.report.render import render_json, render_text
     from ab_routing.report.verdict import anchored_reason, build_report, choose_tau
 
-    files, config = load_stack(args)
+    _, config = load_stack(args)
     control = config.control
     if control is None:
         raise CommandError(
@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
         region = "metrics file"
         window, metrics, baseline, where = _from_file(args, deployed, control.name, start)
     else:
-        region, window, metrics, baseline, where = _from_cloudwatch(args, files, deployed, control.name, start, now, client_factory)
+        region, window, metrics, baseline, where = _from_cloudwatch(args, config.region, deployed, control.name, start, now, client_factory)
     tau = choose_tau(experiment, baseline, args.tau)
     report = build_report(
         stack=args.stack,
@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
 
 def _from_cloudwatch(
     args: argparse.Namespace,
-    files: Any,
+    stack_region: str,
     deployed: Any,
     control: str,
     start: datetime | None,
@@ -199,9 +199,9 @@ def _from_cloudwatch(
     from ab_routing.report.verdict import BASELINE_SECONDS
     from ab_routing.report.window import Window, ceil_minute, make_anchored_window, make_window
 
-    configured_region = files.config.get("aws:region")
     try:
-        client = client_factory(args.region or (str(configured_region) if configured_region else None))
+        # stack_region is the stack's region as the AWS provider finds it (ab_routing.region).
+        client = client_factory(args.region or stack_region)
     except NoRegionError:
         raise CommandError(f"no AWS region: pass --region or set aws:region in Pulumi.{args.stack}.yaml") from None
     region = str(client.meta.region_name)

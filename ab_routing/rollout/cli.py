@@ -218,7 +218,7 @@ def _rollout(args: argparse.Namespace, make_env: EnvFactory, make_pulumi: Pulumi
     _confirm(args, f"roll out {args.variant} on stack {args.stack} in steps {steps} (this runs `pulumi up` at each step)")
     context = _prepare(args, files, config, make_pulumi)
     env = make_env(context)
-    ops = StackOps(args.dir, args.stack, files.project, context.deployed, env)
+    ops = StackOps(args.dir, args.stack, files.project, context.deployed, env, region=config.region)
     rollout = Rollout(ops, args.variant, settings)
     code = rollout.run()
     record = rollout.record
@@ -244,7 +244,7 @@ def _move(args: argparse.Namespace, make_env: EnvFactory, make_pulumi: PulumiFac
         _confirm(args, f"give {args.variant} all traffic on stack {args.stack} and make it the control")
     context = _prepare(args, files, config, make_pulumi)
     env = make_env(context)
-    ops = StackOps(args.dir, args.stack, files.project, context.deployed, env)
+    ops = StackOps(args.dir, args.stack, files.project, context.deployed, env, region=config.region)
     try:
         weights, sticky = ops.read()
     except CannotProceedError as problem:

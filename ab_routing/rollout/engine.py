@@ -19,6 +19,7 @@ from ab_routing.config import parse_stack_config
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_OK
 from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
+from ab_routing.region import resolve_region
 from ab_routing.rollout.apply import PulumiError
 from ab_routing.rollout.editor import (
     EditError,
@@ -111,6 +112,8 @@ class StackOps:
     deployed: Deployed
     env: Env
     notes: list[str] = field(default_factory=list)
+    region: str | None = None
+    """The region the command started with (`--region` when the stack sets none), kept on re-reads."""
 
     def note(self, message: str) -> None:
         """Say it once: on the progress stream now and in the record's notes."""
@@ -123,7 +126,8 @@ class StackOps:
         return self.directory / f"Pulumi.{self.stack}.yaml"
 
     def config(self) -> RoutingConfig:
-        return parse_stack_config(read_stack(self.directory, self.stack).config)
+        files = read_stack(self.directory, self.stack)
+        return parse_stack_config(files.config, resolve_region(files.config, default=self.region).name)
 
     def read(self) -> tuple[dict[str, int], bool]:
         """Deployed weights and stickiness, from the listener; CannotProceedError when AWS cannot be read."""
