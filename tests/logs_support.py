@@ -12,6 +12,11 @@ import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ab_routing.logs.query import RESULT_COLUMNS
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -20,6 +25,8 @@ OTHER_LB_SUFFIX = "app/someone-else/0123456789abcdef"
 TG_CHAMPION = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/champion-1a2b3c4/73e2d6bc24d8a067"
 TG_CHALLENGER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/challenger-5d6e7f8/8b3c0a1d2e4f5a67"
 TG_UNKNOWN = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/default-9f9f9f9/0000000000000001"
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = "i-0123456789abcdef0"
 LB_ARN = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{LB_SUFFIX}"
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -185,3 +192,57 @@ def realistic_lines(n: int, seed: int = 7, start: datetime = T0, seconds: int = 
     for i in rng.sample(range(n), min(malformed, n)):
         out[i] = out[i][: rng.randrange(40, len(out[i]) - 40)]
     return out
+
+
+def write_stack(project: Path, access_logs: dict[str, Any] | None = None, **extra: Any) -> None:
+    """Pulumi.yaml and Pulumi.dev.yaml of the two-variant stack (champion is the control); `extra`: more
+    `ab-routing:` keys, e.g. experiment={...}."""
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    config: dict[str, Any] = {
+        "aws:region": REGION,
+        "ab-routing:variants": {
+            "champion": {"weight": 90, "targets": [INSTANCE], "control": True},
+            "challenger": {"weight": 10, "targets": [INSTANCE]},
+        },
+    }
+    if access_logs is not None:
+        config["ab-routing:accessLogs"] = access_logs
+    config.update({f"ab-routing:{key}": value for key, value in extra.items()})
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+
+
+class ScriptedAthena:
+    """Athena as its API answers: queued, running, succeeded; results in pages of `page_size` rows."""
+
+    def __init__(self, rows: list[dict[str, Any]], page_size: int = 2) -> None:
+        self.page_size = page_size
+        self.states = ["QUEUED", "RUNNING", "SUCCEEDED"]
+        self.rows = rows
+        self.calls: list[str] = []
+
+    def start_query_execution(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append("start")
+        assert kwargs["WorkGroup"] == "wg" and "GROUPING SETS" in kwargs["QueryString"]
+        return {"QueryExecutionId": "q-1"}
+
+    def get_query_execution(self, **kwargs: Any) -> dict[str, Any]:
+        state = self.states.pop(0)
+        return {"QueryExecution": {"Status": {"State": state}, "Statistics": {"DataScannedInBytes": 2_000_000}}}
+
+    def get_query_results(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs.get("NextToken", "first"))
+        header = [{"Data": [{"VarCharValue": c} for c in RESULT_COLUMNS]}]
+        data = [
+            {
+                "Data": [
+                    {} if row[c] is None else {"VarCharValue": str(row[c]).lower() if isinstance(row[c], bool) else str(row[c])}
+                    for c in RESULT_COLUMNS
+                ]
+            }
+            for row in self.rows
+        ]
+        page = int(kwargs.get("NextToken", "0"))
+        size = self.page_size
+        chunk = (header if page == 0 else []) + data[page * size : page * size + size]
+        more = (page + 1) * size < len(data)
+        return {"ResultSet": {"Rows": chunk}, **({"NextToken": str(page + 1)} if more else {})}

@@ -7,7 +7,6 @@ import argparse
 import csv
 import gzip
 import json
-import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 import sqlglot
-import yaml
 from moto import mock_aws
 
 from ab_routing.logs import duck
@@ -36,6 +34,7 @@ from tests.logs_support import (
     TG_CHALLENGER,
     TG_CHAMPION,
     TG_UNKNOWN,
+    ScriptedAthena,
     at,
     elb_timeout,
     log_key,
@@ -43,6 +42,7 @@ from tests.logs_support import (
     outputs_document,
     redirect,
     write_log,
+    write_stack,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,20 +84,6 @@ def fixture_lines() -> list[str]:
     lines.insert(3, cut_in_quote[: cut_in_quote.index("python-requests") + 6])  # unclosed quote
     lines.insert(9, cut_bare[:80])  # cut short in a bare field
     return lines
-
-
-def write_stack(project: Path, access_logs: dict[str, Any] | None = None) -> None:
-    shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
-    config: dict[str, Any] = {
-        "aws:region": REGION,
-        "ab-routing:variants": {
-            "champion": {"weight": 90, "targets": [INSTANCE], "control": True},
-            "challenger": {"weight": 10, "targets": [INSTANCE]},
-        },
-    }
-    if access_logs is not None:
-        config["ab-routing:accessLogs"] = access_logs
-    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
 
 
 @pytest.fixture
@@ -245,41 +231,6 @@ def test_the_athena_dialect_agrees_with_duckdb_on_the_same_typed_rows(tmp_path: 
     assert sorted(ours, key=key) == sorted(theirs, key=key)
     full = athena_sql(AthenaTable("ab_routing_dev_logs", "alb_access_logs", "ab_routing_dev_logs"), scope)
     assert "day BETWEEN '2026/11/22' AND '2026/11/22'" in full and f"app.{LB_SUFFIX.split('/', 1)[1].replace('/', '.')}" in full
-
-
-class ScriptedAthena:
-    """Athena as its API answers: queued, running, succeeded; results in pages of 2 rows."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.states = ["QUEUED", "RUNNING", "SUCCEEDED"]
-        self.rows = rows
-        self.calls: list[str] = []
-
-    def start_query_execution(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append("start")
-        assert kwargs["WorkGroup"] == "wg" and "GROUPING SETS" in kwargs["QueryString"]
-        return {"QueryExecutionId": "q-1"}
-
-    def get_query_execution(self, **kwargs: Any) -> dict[str, Any]:
-        state = self.states.pop(0)
-        return {"QueryExecution": {"Status": {"State": state}, "Statistics": {"DataScannedInBytes": 2_000_000}}}
-
-    def get_query_results(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs.get("NextToken", "first"))
-        header = [{"Data": [{"VarCharValue": c} for c in RESULT_COLUMNS]}]
-        data = [
-            {
-                "Data": [
-                    {} if row[c] is None else {"VarCharValue": str(row[c]).lower() if isinstance(row[c], bool) else str(row[c])}
-                    for c in RESULT_COLUMNS
-                ]
-            }
-            for row in self.rows
-        ]
-        page = int(kwargs.get("NextToken", "0"))
-        chunk = (header if page == 0 else []) + data[page * 2 : page * 2 + 2]
-        more = (page + 1) * 2 < len(data)
-        return {"ResultSet": {"Rows": chunk}, **({"NextToken": str(page + 1)} if more else {})}
 
 
 def test_athena_results_are_polled_and_paged(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +16,8 @@ from typing import Any
 
 from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.logs.collect import ENGINES, ClientFactory
 from ab_routing.report.window import Since, parse_since
-
-ClientFactory = Callable[[str, str | None], Any]
-"""(service, region) -> a boto3 client."""
 
 
 def _since(text: str) -> Since:
@@ -53,7 +50,7 @@ def add_logs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     p.add_argument("--start", type=parse_start, default=None, help="window start, ISO 8601 UTC; the window is then [start, start + since)")
     p.add_argument("--since", type=_since, default=parse_since("2h"), help="window length: 30m, 2h, 1d... (default: 2h)")
-    p.add_argument("--engine", choices=("duckdb", "athena"), default="duckdb", help="where to aggregate (default: duckdb, on this machine)")
+    p.add_argument("--engine", choices=ENGINES, default="duckdb", help="where to aggregate (default: duckdb, on this machine)")
     p.add_argument(
         "--save-metrics",
         type=Path,
@@ -96,6 +93,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory) -> int:
+    from ab_routing.logs.collect import collect
     from ab_routing.logs.figures import analyse, document, warnings
     from ab_routing.logs.metrics_csv import period_counts, write_metrics
     from ab_routing.logs.query import Scope
@@ -109,11 +107,20 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     scope = Scope(deployed.load_balancer_arn_suffix, start, end)
     region = str(files.config.get("aws:region") or config.region)
     progress = _progress(args)
-    if args.engine == "athena":
-        rows, refused, source, count = _athena(deployed, scope, region, client_factory, progress)
-    else:
-        rows, refused, source, count = _duckdb(args, config, deployed, scope, region, client_factory, progress)
-    analysis = analyse(rows, deployed, start, end, refused_lines=refused)
+    got = collect(
+        args.engine,
+        source=args.source,
+        flag="--source",
+        stack=args.stack,
+        config=config,
+        deployed=deployed,
+        scope=scope,
+        region=region,
+        client_factory=client_factory,
+        progress=progress,
+    )
+    source, count = got.source, got.files
+    analysis = analyse(got.rows, deployed, start, end, refused_lines=got.refused_lines)
     if args.engine == "athena":
         analysis.field_counts = None
     routed = sum(t.requests for t in analysis.variants.values()) + sum(analysis.override.values())
@@ -136,88 +143,3 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
         return EXIT_FAILURE
     sys.stdout.write(render_json(doc) if args.json else render_text(doc))
     return EXIT_OK
-
-
-def _account(deployed: Any) -> list[str]:
-    arn = deployed.load_balancer_arn
-    parts = arn.split(":") if arn else []
-    return [parts[4]] if len(parts) > 5 and parts[4] else []
-
-
-def _duckdb(
-    args: argparse.Namespace,
-    config: Any,
-    deployed: Any,
-    scope: Any,
-    region: str,
-    client_factory: ClientFactory,
-    progress: Callable[[str], None],
-) -> tuple[list[dict[str, Any]], int, str, int]:
-    from ab_routing.logs.duck import aggregate_files
-    from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
-    from ab_routing.outputs import OutputsError
-
-    try:
-        if args.source is not None:
-            where = parse_source(args.source)
-        else:
-            if not config.access_logs.enabled:
-                raise CommandError(
-                    f"access logs are off in Pulumi.{args.stack}.yaml: turn them on with `ab-routing:accessLogs: {{enabled: true}}` "
-                    "(e.g. `pulumi config set --path accessLogs.enabled true`) and run `pulumi up`, or pass --source with log files"
-                )
-            try:
-                bucket = deployed.require("accessLogsBucket")
-            except OutputsError as problem:
-                raise CommandError(str(problem), problem.exit_code) from None
-            where = S3Location(bucket, config.access_logs.prefix)
-        with tempfile.TemporaryDirectory(prefix="ab-routing-s3-") as tmp:
-            if isinstance(where, S3Location):
-                source = f"s3://{where.bucket}/{where.prefix}".rstrip("/")
-                client = client_factory("s3", region)
-                keys = s3_keys(
-                    client,
-                    where,
-                    region=region,
-                    accounts=_account(deployed),
-                    load_balancer=scope.load_balancer,
-                    start=scope.start,
-                    end=scope.end,
-                )
-                progress(f"downloading {len(keys)} log file(s) from {source}...")
-                paths = download(client, where, keys, Path(tmp))
-            else:
-                source = str(where)
-                paths = local_files(where, scope.load_balancer, scope.start, scope.end)
-            if not paths:
-                raise CommandError(
-                    f"no log files of load balancer {scope.load_balancer} in {source} for {scope.start:%Y-%m-%d %H:%M} to "
-                    f"{scope.end:%Y-%m-%d %H:%M} UTC (files arrive every 5 minutes); widen --since or check --start",
-                    EXIT_FAILURE,
-                )
-            progress(f"reading {len(paths)} file(s) with DuckDB...")
-            result = aggregate_files(paths, scope)
-            if result.stats.fallback_files:
-                progress(f"{len(result.stats.fallback_files)} file(s) held malformed lines and were read line by line")
-            return result.rows, result.refused_lines, source, len(paths)
-    except SourceError as problem:
-        raise CommandError(str(problem), problem.exit_code) from None
-
-
-def _athena(
-    deployed: Any, scope: Any, region: str, client_factory: ClientFactory, progress: Callable[[str], None]
-) -> tuple[list[dict[str, Any]], int, str, int]:
-    from ab_routing.logs.athena import AthenaError, AthenaTable, run_query
-    from ab_routing.outputs import OutputsError
-
-    try:
-        table = AthenaTable(deployed.require("logsDatabase"), deployed.require("logsTable"), deployed.require("athenaWorkGroup"))
-    except OutputsError as problem:
-        raise CommandError(
-            f"{problem} (--engine athena needs the stack's Athena resources; turn access logs on and run `pulumi up`)", problem.exit_code
-        ) from None
-    try:
-        rows = run_query(client_factory("athena", region), table, scope, progress=progress)
-    except AthenaError as problem:
-        raise CommandError(str(problem), problem.exit_code) from None
-    return rows, 0, f"athena:{table.database}.{table.table}", 0

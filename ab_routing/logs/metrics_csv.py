@@ -43,6 +43,10 @@ class PeriodRow:
     elb5xx: int
     latency_avg_ms: float | None
 
+    def record(self) -> dict[str, str]:
+        """The row as the report's metrics-file reader takes it (`metrics_file.metrics_from_records`)."""
+        return dict(zip(COLUMNS, self.cells(), strict=True))
+
     def cells(self) -> list[str]:
         return [
             self.period_start,

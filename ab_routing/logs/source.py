@@ -39,12 +39,12 @@ class S3Location:
     prefix: str
 
 
-def parse_source(text: str) -> Path | S3Location:
-    """`s3://bucket/prefix` or a local path."""
+def parse_source(text: str, flag: str = "--source") -> Path | S3Location:
+    """`s3://bucket/prefix` or a local path; `flag` names the option in messages."""
     if text.startswith("s3://"):
         bucket, _, prefix = text[5:].partition("/")
         if not bucket:
-            raise SourceError(f"--source {text!r}: expected s3://bucket[/prefix]", EXIT_INVALID)
+            raise SourceError(f"{flag} {text!r}: expected s3://bucket[/prefix]", EXIT_INVALID)
         return S3Location(bucket, prefix.strip("/"))
     return Path(text)
 
@@ -73,12 +73,12 @@ def relevant(name: str, load_balancer: str, start: datetime, end: datetime) -> b
     return stamp is None or (start <= stamp + FILE_SPAN and stamp - FILE_SPAN <= end + DELIVERY_MARGIN)
 
 
-def local_files(path: Path, load_balancer: str, start: datetime, end: datetime) -> list[Path]:
+def local_files(path: Path, load_balancer: str, start: datetime, end: datetime, flag: str = "--source") -> list[Path]:
     """`.log` / `.log.gz` files under `path` (or `path` itself) that can hold lines of the window."""
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise SourceError(f"--source {path}: no such file or directory", EXIT_INVALID)
+        raise SourceError(f"{flag} {path}: no such file or directory", EXIT_INVALID)
     found = sorted(p for p in path.rglob("*") if p.is_file() and (p.name.endswith(".log") or p.name.endswith(".log.gz")))
     return [p for p in found if relevant(p.name, load_balancer, start, end)]
 

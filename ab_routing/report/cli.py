@@ -22,6 +22,9 @@ from ab_routing.report.window import Since, parse_since
 
 ClientFactory = Callable[[str | None], Any]
 """region (or None for boto3's own default) -> a CloudWatch client."""
+LogsClientFactory = Callable[[str, str | None], Any]
+"""(service, region) -> an S3 or Athena client, for --source logs|athena."""
+SOURCES = ("cloudwatch", "logs", "athena")
 
 
 def _since(text: str) -> Since:
@@ -83,6 +86,21 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help="read per-period counts from this CSV instead of CloudWatch (columns: period_start, variant, requests, "
         "errors[, target5xx, connection_errors, elb5xx, latency_avg_ms])",
     )
+    p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=None,
+        help="where the per-minute counts come from (default: cloudwatch). logs: the ALB access logs read with DuckDB "
+        "(errors then include the ELB-generated 5xx attributed to the variant, e.g. 504s of a hanging model); "
+        "athena: the same counts from the stack's Athena table",
+    )
+    p.add_argument(
+        "--log-source",
+        default=None,
+        metavar="PATH|s3://BUCKET/PREFIX",
+        help="with --source logs: a directory or file of .log/.log.gz files, or s3://bucket/prefix "
+        "(default: accessLogsBucket output + configured prefix)",
+    )
     p.add_argument("--save-metrics", type=Path, default=None, help="also write the per-period counts used to this CSV")
     return p
 
@@ -97,6 +115,12 @@ def _cloudwatch(region: str | None) -> Any:
     return boto3.client("cloudwatch", region_name=region)
 
 
+def _aws_client(service: str, region: str | None) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region)  # pyright: ignore[reportUnknownMemberType]
+
+
 def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
@@ -106,24 +130,39 @@ def run_report(
     *,
     clock: Callable[[], datetime] = _utc_now,
     client_factory: ClientFactory = _cloudwatch,
+    logs_client_factory: LogsClientFactory = _aws_client,
 ) -> int:
     """Run the report for parsed `args`; returns the exit code. Never raises for user-facing problems."""
     from ab_routing.commands import CommandError
 
     try:
-        return _run(args, clock, client_factory)
+        _check_sources(args)
+        return _run(args, clock, client_factory, logs_client_factory)
     except CommandError as problem:
         _error(str(problem))
         return problem.exit_code
 
 
-def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory) -> int:
+def _check_sources(args: argparse.Namespace) -> None:
+    """--source, --metrics-file and --log-source name where the counts come from: one place only."""
+    from ab_routing.commands import CommandError
+
+    if args.metrics_file is not None and args.source is not None:
+        raise CommandError(f"--source {args.source} and --metrics-file {args.metrics_file} both name where the counts come from; pass one")
+    if args.log_source is not None and args.source != "logs":
+        given = "no --source (cloudwatch)" if args.source is None else f"--source {args.source}"
+        raise CommandError(f"--log-source {args.log_source} reads log files with --source logs, not with {given}")
+
+
+def _run(
+    args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory, logs_client_factory: LogsClientFactory
+) -> int:
     from dataclasses import replace
 
     from ab_routing.commands import CommandError, load_deployed, load_stack
     from ab_routing.experiment import Experiment
     from ab_routing.report.render import render_json, render_text
-    from ab_routing.report.verdict import anchored_reason, build_report, choose_tau
+    from ab_routing.report.verdict import CLOUDWATCH_ERRORS, FILE_ERRORS, LOG_ERRORS, anchored_reason, build_report, choose_tau
 
     _, config = load_stack(args)
     control = config.control
@@ -145,12 +184,19 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     now = clock()
     if start is not None and start > now and args.metrics_file is None:
         raise CommandError(f"the experiment start {start.isoformat()} is in the future (now {now:%Y-%m-%dT%H:%M:%SZ})")
+    definition = CLOUDWATCH_ERRORS
     if args.metrics_file is not None:
         region = "metrics file"
         window, metrics, baseline, where = _from_file(args, deployed, control.name, start)
+        definition = FILE_ERRORS
+    elif args.source in ("logs", "athena"):
+        region, window, metrics, where = _from_logs(args, files, config, deployed, start, now, logs_client_factory)
+        baseline, definition = None, LOG_ERRORS
     else:
         region, window, metrics, baseline, where = _from_cloudwatch(args, config.region, deployed, control.name, start, now, client_factory)
     tau = choose_tau(experiment, baseline, args.tau)
+    if definition == LOG_ERRORS and tau.source.startswith("default"):
+        tau = replace(tau, source="default: the day before the start is not read from the logs (pass --tau or set minDetectableEffect)")
     report = build_report(
         stack=args.stack,
         region=region,
@@ -161,6 +207,7 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
         tau=tau,
         experiment=experiment,
         no_decision=anchored_reason(window, start),
+        errors_definition=definition,
     )
     if args.save_metrics is not None:
         from ab_routing.report.metrics_file import write_metrics
@@ -224,6 +271,78 @@ def _from_cloudwatch(
         target = next(t for t in targets if t.name == control)
         baseline = fetch_baseline(client, deployed.load_balancer_arn_suffix, target, day)
     return region, window, metrics, baseline, f"{region} (LoadBalancer={deployed.load_balancer_arn_suffix})"
+
+
+def _from_logs(
+    args: argparse.Namespace,
+    files: Any,
+    config: Any,
+    deployed: Any,
+    start: datetime | None,
+    now: datetime,
+    client_factory: LogsClientFactory,
+) -> tuple[str, Any, Any, str]:
+    """Per-minute counts over the report's window from the access logs (DuckDB or Athena), through
+    the `logs` command's own path (collect -> analyse -> period_counts) and the metrics-file reader.
+    No baseline day is read (it would mean a day of logs): tau comes from --tau, minDetectableEffect
+    or the default."""
+    from dataclasses import replace
+
+    from ab_routing.commands import CommandError
+    from ab_routing.logs.collect import collect
+    from ab_routing.logs.figures import analyse, warnings
+    from ab_routing.logs.metrics_csv import period_counts
+    from ab_routing.logs.query import Scope
+    from ab_routing.report.metrics import Percentile
+    from ab_routing.report.metrics_file import MetricsFileError, metrics_from_records
+    from ab_routing.report.window import Window, make_anchored_window, make_window
+
+    region = str(args.region or files.config.get("aws:region") or config.region)
+    if start is not None and args.since is None:
+        shaped = make_anchored_window(now, start)
+    else:
+        shaped = make_window(now, args.since or parse_since("2h"))
+    minutes = int((shaped.end - shaped.start).total_seconds()) // 60
+    if minutes == 0:
+        raise CommandError(
+            f"the window from {shaped.start:%Y-%m-%d %H:%M} UTC holds no whole minute yet; wait a minute or pass --since", EXIT_FAILURE
+        )
+    window = Window(shaped.since, shaped.start, shaped.end, 60, minutes, 60)
+    engine = "athena" if args.source == "athena" else "duckdb"
+    progress = (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    got = collect(
+        engine,
+        source=args.log_source,
+        flag="--log-source",
+        stack=args.stack,
+        config=config,
+        deployed=deployed,
+        scope=Scope(deployed.load_balancer_arn_suffix, window.start, window.end),
+        region=region,
+        client_factory=client_factory,
+        progress=progress,
+    )
+    analysis = analyse(got.rows, deployed, window.start, window.end, refused_lines=got.refused_lines)
+    if engine == "athena":
+        analysis.field_counts = None
+    for text in warnings(analysis):
+        print(f"warning: {text}", file=sys.stderr)
+    rows = period_counts(analysis)
+    try:
+        data = metrics_from_records(((i + 1, r.record()) for i, r in enumerate(rows)), [v.name for v in deployed.variants], got.source)
+    except MetricsFileError as error:  # the logs' rows are built to pass; a failure here is a defect worth reporting plainly
+        raise CommandError(str(error), EXIT_FAILURE) from None
+    why = f"no answered request in the window's access logs ({got.source})"
+    metrics = tuple(
+        replace(
+            m,
+            latency={
+                k: Percentile(None, why) if v is None else Percentile(v / 1000) for k, v in analysis.variants[m.name].percentiles.items()
+            },
+        )
+        for m in data.metrics
+    )
+    return region, window, metrics, got.source
 
 
 def _from_file(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,12 +121,26 @@ def parse_metrics(text: str, variants: Iterable[str], source: str = "metrics fil
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
         raise MetricsFileError(f"{source}: line 1: unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+
+    def numbered() -> Iterator[tuple[int, Mapping[str, str]]]:
+        for record in reader:
+            if None in record:
+                raise MetricsFileError(f"{source}: line {reader.line_num}: more fields than columns in the header")
+            yield reader.line_num, record
+
+    return metrics_from_records(numbered(), known, source)
+
+
+def metrics_from_records(
+    records: Iterable[tuple[int, Mapping[str, str]]], variants: Iterable[str], source: str = "metrics file"
+) -> MetricsFile:
+    """Records keyed by `COLUMNS` (text cells, as in the file), each with its line number ->
+    MetricsFile. The file's rows and `logs`' per-period rows (`PeriodRow.record()`) both come here,
+    so counts from the logs pass the same checks and take the same shape as a file's."""
+    known = sorted(variants)
     rows: list[_Row] = []
     seen: dict[tuple[datetime, str], int] = {}
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            raise MetricsFileError(f"{source}: line {line}: more fields than columns in the header")
+    for line, record in records:
         row = _row(record, line, source, known)
         key = (row.start, row.variant)
         if key in seen:
@@ -176,7 +190,7 @@ def parse_metrics(text: str, variants: Iterable[str], source: str = "metrics fil
     return MetricsFile(first, period, periods, metrics)
 
 
-def _row(record: dict[str, str], line: int, source: str, known: Sequence[str]) -> _Row:
+def _row(record: Mapping[str, str], line: int, source: str, known: Sequence[str]) -> _Row:
     where = f"{source}: line {line}"
     raw_start = (record.get("period_start") or "").strip()
     start = _time(raw_start)
@@ -212,7 +226,7 @@ def _row(record: dict[str, str], line: int, source: str, known: Sequence[str]) -
     )
 
 
-def _count(record: dict[str, str], column: str, where: str, required: bool = False) -> int | None:
+def _count(record: Mapping[str, str], column: str, where: str, required: bool = False) -> int | None:
     text = (record.get(column) or "").strip()
     if not text:
         if required:

@@ -23,7 +23,8 @@ def render_text(report: Mapping[str, Any]) -> str:
         f"{window['periods']} periods of {window['periodSeconds']} s, {window['blocks']} blocks of {window['blockPeriods']} periods",
         *_decision_lines(report),
         "",
-        "Variants (error = target 5xx + target connection errors; error-rate interval: Wilson 95%; * = control)",
+        f"Variants (error = {report.get('errorsDefinition', 'target 5xx + target connection errors')}; "
+        "error-rate interval: Wilson 95%; * = control)",
     ]
     lines += table(
         [

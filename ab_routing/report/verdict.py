@@ -53,6 +53,14 @@ LATENCY_CAVEAT = (
     "are left out, so a variant that times out looks faster. Access logs attribute those timeouts "
     "(elb5xx in a metrics file from `logs`); CloudWatch cannot."
 )
+CLOUDWATCH_ERRORS = "target 5xx + target connection errors (CloudWatch; ELB-generated 5xx such as a 504 on timeout are not attributed)"
+LOG_ERRORS = "target 5xx + ELB-generated 5xx attributed to the variant (access logs)"
+FILE_ERRORS = "the metrics file's errors column"
+LOG_ERRORS_NOTE = (
+    "Errors here come from the access logs: target 5xx plus the ELB-generated 5xx attributed to the variant "
+    "(routed to it, no target answered, e.g. a 504 when the model hangs). CloudWatch counts only target 5xx and "
+    "connection errors, so these error rates are not comparable with a CloudWatch report."
+)
 SRM_CAVEATS = (
     "The window must not span a weight change: the test compares the whole window with the weights deployed now.",
     "With stickiness on, the unit of assignment is the client (AWSALBTG cookie), not the request: request counts "
@@ -98,6 +106,7 @@ def build_report(
     tau: Tau,
     experiment: Experiment | None,
     no_decision: str | None = None,
+    errors_definition: str = CLOUDWATCH_ERRORS,
 ) -> dict[str, Any]:
     """The whole report. `config.control` must be set and deployed (the CLI checks both first).
 
@@ -156,13 +165,16 @@ def build_report(
     for row in variants:
         row["verdict"] = verdicts[row["name"]]
     notes += _config_drift(config, deployed)
-    if any(row["latencyAvgMs"] is not None for row in variants):
+    if errors_definition == LOG_ERRORS:
+        notes.append(LOG_ERRORS_NOTE)
+    elif any(row["latencyAvgMs"] is not None for row in variants):
         notes.append(LATENCY_CAVEAT)
     return {
         "stack": stack,
         "region": region,
         "status": "ok" if all_requests else "no data",
         "loadBalancer": deployed.load_balancer_arn_suffix,
+        "errorsDefinition": errors_definition,
         "window": {
             "start": window.start.isoformat(),
             "end": window.end.isoformat(),

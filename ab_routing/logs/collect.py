@@ -1,0 +1,141 @@
+"""Log aggregation rows for a window, from files (local or S3, read with DuckDB) or from Athena.
+
+One path for every command that reads the access logs: `logs` prints the figures, `report --source
+logs|athena` runs its statistics on the same rows (`figures.analyse` -> `metrics_csv.period_counts`).
+Problems raise `CommandError` with the exit code of `ab_routing.exits`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ab_routing.commands import CommandError
+from ab_routing.exits import EXIT_FAILURE
+from ab_routing.logs.query import Scope
+from ab_routing.model import RoutingConfig
+from ab_routing.outputs import Deployed
+
+ClientFactory = Callable[[str, str | None], Any]
+"""(service, region) -> a boto3 client."""
+Progress = Callable[[str], None]
+ENGINES = ("duckdb", "athena")
+
+
+@dataclass(frozen=True)
+class LogRows:
+    rows: list[dict[str, Any]]
+    """Aggregation rows keyed by `query.RESULT_COLUMNS`, for `figures.analyse`."""
+    refused_lines: int
+    """Lines the reader refused before aggregation (counted as unparsed)."""
+    source: str
+    """Where they came from, for messages: a path, `s3://bucket/prefix` or `athena:db.table`."""
+    files: int
+
+
+def collect(
+    engine: str,
+    *,
+    source: str | None,
+    flag: str,
+    stack: str,
+    config: RoutingConfig,
+    deployed: Deployed,
+    scope: Scope,
+    region: str,
+    client_factory: ClientFactory,
+    progress: Progress,
+) -> LogRows:
+    """The aggregation rows of `scope`. `source` is a path or `s3://...` (None: the stack's bucket);
+    `flag` names the option it came from in messages (`--source` for `logs`, `--log-source` for `report`)."""
+    if engine == "athena":
+        return _athena(deployed, scope, region, client_factory, progress)
+    return _duckdb(source, flag, stack, config, deployed, scope, region, client_factory, progress)
+
+
+def _account(deployed: Deployed) -> list[str]:
+    arn = deployed.load_balancer_arn
+    parts = arn.split(":") if arn else []
+    return [parts[4]] if len(parts) > 5 and parts[4] else []
+
+
+def _duckdb(
+    source: str | None,
+    flag: str,
+    stack: str,
+    config: RoutingConfig,
+    deployed: Deployed,
+    scope: Scope,
+    region: str,
+    client_factory: ClientFactory,
+    progress: Progress,
+) -> LogRows:
+    from ab_routing.logs.duck import aggregate_files
+    from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
+    from ab_routing.outputs import OutputsError
+
+    try:
+        if source is not None:
+            where = parse_source(source, flag)
+        else:
+            if not config.access_logs.enabled:
+                raise CommandError(
+                    f"access logs are off in Pulumi.{stack}.yaml: turn them on with `ab-routing:accessLogs: {{enabled: true}}` "
+                    f"(e.g. `pulumi config set --path accessLogs.enabled true`) and run `pulumi up`, or pass {flag} with log files"
+                )
+            try:
+                bucket = deployed.require("accessLogsBucket")
+            except OutputsError as problem:
+                raise CommandError(str(problem), problem.exit_code) from None
+            where = S3Location(bucket, config.access_logs.prefix)
+        with tempfile.TemporaryDirectory(prefix="ab-routing-s3-") as tmp:
+            if isinstance(where, S3Location):
+                shown = f"s3://{where.bucket}/{where.prefix}".rstrip("/")
+                client = client_factory("s3", region)
+                keys = s3_keys(
+                    client,
+                    where,
+                    region=region,
+                    accounts=_account(deployed),
+                    load_balancer=scope.load_balancer,
+                    start=scope.start,
+                    end=scope.end,
+                )
+                progress(f"downloading {len(keys)} log file(s) from {shown}...")
+                paths = download(client, where, keys, Path(tmp))
+            else:
+                shown = str(where)
+                paths = local_files(where, scope.load_balancer, scope.start, scope.end, flag)
+            if not paths:
+                raise CommandError(
+                    f"no log files of load balancer {scope.load_balancer} in {shown} for {scope.start:%Y-%m-%d %H:%M} to "
+                    f"{scope.end:%Y-%m-%d %H:%M} UTC (files arrive every 5 minutes); widen --since or check --start",
+                    EXIT_FAILURE,
+                )
+            progress(f"reading {len(paths)} file(s) with DuckDB...")
+            result = aggregate_files(paths, scope)
+            if result.stats.fallback_files:
+                progress(f"{len(result.stats.fallback_files)} file(s) held malformed lines and were read line by line")
+            return LogRows(result.rows, result.refused_lines, shown, len(paths))
+    except SourceError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
+
+
+def _athena(deployed: Deployed, scope: Scope, region: str, client_factory: ClientFactory, progress: Progress) -> LogRows:
+    from ab_routing.logs.athena import AthenaError, AthenaTable, run_query
+    from ab_routing.outputs import OutputsError
+
+    try:
+        table = AthenaTable(deployed.require("logsDatabase"), deployed.require("logsTable"), deployed.require("athenaWorkGroup"))
+    except OutputsError as problem:
+        raise CommandError(
+            f"{problem} (Athena needs the stack's Athena resources; turn access logs on and run `pulumi up`)", problem.exit_code
+        ) from None
+    try:
+        rows = run_query(client_factory("athena", region), table, scope, progress=progress)
+    except AthenaError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
+    return LogRows(rows, 0, f"athena:{table.database}.{table.table}", 0)
