@@ -112,7 +112,9 @@ def parse_config(raw: Mapping[str, object], region: str = DEFAULT_REGION) -> Rou
     _check_arn_regions(check, config)
     for issue in bake_vs_max(config.rollout):
         check.note(issue.path, issue.message)
-    serving.check_serving(check, config.variants, config.network, config.load_balancer.idle_timeout)
+    network_raw = top.raw.get("network", MISSING)
+    task_subnets = network_raw.get("taskSubnetIds", MISSING) if isinstance(network_raw, Mapping) else MISSING
+    serving.check_serving(check, config.variants, task_subnets, config.load_balancer.idle_timeout)
     if check.issues:
         raise ConfigError(check.issues)
     return _with_listener_port(config, top.raw.get("listener", MISSING))
@@ -172,7 +174,7 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
     if not isinstance(settings, Mapping):
         check.fail(path, settings, "must be a map of settings with at least a weight")
         return None
-    demo, container, implied_type = serving.check_variant_serving(check, settings, path)
+    implied_type = serving.check_variant_serving(check, settings, path)
     read = read_section(
         check,
         Variant,
@@ -180,15 +182,14 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
         path,
         defaults={"rule_priority": derived_rule_priority(name), "target_type": implied_type or "instance"},
         skip=("health_check",),
-        extra={"name": name, "health_check": HealthCheck(), "demo": demo, "container": container},
-        extra_keys=serving.VARIANT_KEYS,
+        extra={"name": name, "health_check": HealthCheck()},
     )
     variant = read.value
     if variant is None:
         _health_check(check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), "HTTP", False)
         return None
-    if container is not None:
-        variant = dataclasses.replace(variant, port=container.port)
+    if variant.container is not None:
+        variant = dataclasses.replace(variant, port=variant.container.port)
     is_lambda = variant.target_type == "lambda"
     if is_lambda:
         for key in LAMBDA_ONLY_ABSENT:
@@ -197,7 +198,7 @@ def _variant(check: Checker, name: str, settings: object, path: str) -> Variant 
         variant = dataclasses.replace(variant, port=None, protocol=None)
     _check_targets(check, variant, join(path, "targets"))
     health_check = _health_check(
-        check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), variant.protocol, is_lambda, demo is not None
+        check, read.raw.get("healthCheck", MISSING), join(path, "healthCheck"), variant.protocol, is_lambda, variant.demo is not None
     )
     if variant.slow_start and variant.algorithm != "round_robin":
         check.note(
@@ -299,14 +300,14 @@ def _network(check: Checker, value: object) -> Network | None:
     if isinstance(value, Mapping) and not value:
         check.note("network", "is empty; give vpcId and subnetIds, or leave network out to use the default VPC")
         return None
-    read = read_section(check, Network, value, "network", extra_keys=(serving.TASK_SUBNETS_KEY.name,))
+    read = read_section(check, Network, value, "network")
     subnets = read.raw.get("subnetIds", MISSING)
     if (read.value is not None and len(set(read.value.subnet_ids)) < 2) or (
         read.value is None and isinstance(subnets, list) and len({s for s in subnets if isinstance(s, str)}) < 2
     ):
         check.fail("network.subnetIds", subnets, "an ALB needs at least two subnets, in different Availability Zones")
-    task_subnets = serving.parse_task_subnet_ids(check, read.raw.get(serving.TASK_SUBNETS_KEY.name, MISSING), "network.taskSubnetIds")
-    return dataclasses.replace(read.value, task_subnet_ids=task_subnets) if read.value is not None else None
+    serving.check_task_subnets(check, read.raw.get("taskSubnetIds", MISSING))
+    return read.value
 
 
 def _override_header(check: Checker, value: object) -> str | None:

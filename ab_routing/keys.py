@@ -83,6 +83,27 @@ class Int(Kind):
 
 
 @dataclass(frozen=True)
+class IntChoice(Kind):
+    """An integer from a fixed set AWS imposes (log retention days, Fargate CPU units), which no
+    range describes. Integer-looking strings are accepted, as for `Int`."""
+
+    values: tuple[int, ...]
+    summary: str = ""
+    """README's 'allowed' column, when listing every value would not help."""
+
+    @property
+    def allowed(self) -> str:  # type: ignore[override]
+        return self.summary or ", ".join(map(str, self.values))
+
+    def read(self, check: Checker, value: object, path: str) -> Any:
+        number = as_int(value)
+        if number is None or number not in self.values:
+            check.fail(path, value, f"must be one of {', '.join(map(str, self.values))}")
+            return INVALID
+        return number
+
+
+@dataclass(frozen=True)
 class Number(Kind):
     """A number above `lo` (or from `lo`, when `closed`) and at most `hi`; numeric text is accepted."""
 

@@ -17,7 +17,7 @@ from typing import Literal
 from ab_routing.experiment import Experiment
 from ab_routing.keys import Bool, Choice, Cidrs, Int, Number, PortOrTraffic, Section, Text, TextList, key
 from ab_routing.rollout.settings import RolloutSettings
-from ab_routing.serving.settings import ContainerSettings, DemoSettings
+from ab_routing.serving.settings import TASK_SUBNETS_ALLOWED, ContainerSection, ContainerSettings, DemoSection, DemoSettings
 
 TargetType = Literal["instance", "ip", "lambda"]
 Protocol = Literal["HTTP", "HTTPS"]
@@ -158,11 +158,18 @@ class Variant:
         "set only to resolve a collision the validator reports; unique",
         default_doc="derived from the name",
     )
-    # serving (issue 13): read and checked by ab_routing.serving.settings, to be ported to key()
-    demo: DemoSettings | None = None
-    """Serve this variant with a demo Lambda function (target type lambda)."""
-    container: ContainerSettings | None = None
-    """Serve this variant with a Fargate service (target type ip)."""
+    demo: DemoSettings | None = key(
+        "demo",
+        DemoSection(DemoSettings),
+        None,
+        "serve this variant with a demo Lambda function (implies `targetType: lambda`); `true` takes every default",
+    )
+    container: ContainerSettings | None = key(
+        "container",
+        ContainerSection(ContainerSettings),
+        None,
+        "serve this variant with a Fargate service (implies `targetType: ip`; the variant then takes no `port`)",
+    )
 
 
 @dataclass(frozen=True)
@@ -316,9 +323,14 @@ class Network:
         TextList(Text(SUBNET_ID, "must be a subnet id such as subnet-0aaa1111"), allowed="subnet ids `subnet-…`"),
         doc="at least two, in different Availability Zones",
     )
-    # serving (issue 13): `taskSubnetIds`, read by ab_routing.serving.settings, to be ported to key()
-    task_subnet_ids: tuple[str, ...] = ()
-    """Where container variants' tasks run."""
+    task_subnet_ids: tuple[str, ...] = key(
+        "taskSubnetIds",
+        TextList(Text(SUBNET_ID, "must be a subnet id such as subnet-0aaa1111"), allowed=TASK_SUBNETS_ALLOWED),
+        (),
+        "where container variants' tasks run (private subnets with NAT or VPC endpoints); "
+        "required for container variants unless assignPublicIp",
+        default_doc="`[]`",
+    )
     target_cidrs: tuple[str, ...] = key(
         "targetCidrs",
         Cidrs(allowed="CIDR blocks"),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ab_routing.config import parse_config
 from ab_routing.serving.fargate import ecr_repository_arn, fargate_problem, image_problem
-from ab_routing.serving.settings import CONTAINER_KEYS, DEMO_KEYS, TASK_SUBNETS_KEY, ContainerSettings, DemoSettings, markdown_rows
+from ab_routing.serving.settings import ContainerSettings, DemoSettings
 from ab_routing.validate import ConfigError
 from tests.serving_support import ECR_IMAGE, LONG_NAME, TASK_SUBNETS, mixed_raw
 from tests.support import INSTANCE_C, base_raw
@@ -122,6 +122,17 @@ def test_an_invalid_fargate_pair_names_the_allowed_memory() -> None:
     assert problems(raw) == ["variants.challenger.container.memory: got 4096; Fargate allows memory 512, 1024, 2048 MiB with cpu 256"]
     raw = with_challenger({"container": {"image": "nginx", "cpu": 300, "assignPublicIp": True}})
     assert problems(raw) == ["variants.challenger.container.cpu: got 300; must be one of 256, 512, 1024, 2048, 4096, 8192, 16384"]
+    # an unknown cpu is reported once, not again as a pair with the default cpu it falls back to
+    raw = with_challenger({"container": {"image": "nginx", "cpu": 300, "memory": 4096, "assignPublicIp": True}})
+    assert [p.split(":")[0] for p in problems(raw)] == ["variants.challenger.container.cpu"]
+
+
+def test_demo_is_true_false_or_a_map_and_numbers_may_come_as_text() -> None:
+    assert problems(with_challenger({"demo": "yes"})) == [
+        'variants.challenger.demo: got "yes"; must be true, false or a map of the demo keys'
+    ]
+    v = parse_config(with_challenger({"demo": {"errorRate": "0.5", "logRetentionDays": "30"}})).variant("challenger")
+    assert v.demo == DemoSettings(error_rate=0.5, log_retention_days=30)  # as `pulumi config set --path` may store them
 
 
 @pytest.mark.parametrize(
@@ -273,16 +284,6 @@ def test_every_bad_serving_value_is_reported_at_once_with_its_key() -> None:
     ]
     assert "did you mean 'errorRate'" in found[3]
     assert "got 8; must be a string (quote numbers" in found[0]
-
-
-def test_readme_tables_are_the_declarations() -> None:
-    readme = (ROOT / "README.md").read_text()
-    for row in [
-        *markdown_rows("demo.", DEMO_KEYS),
-        *markdown_rows("container.", CONTAINER_KEYS),
-        *markdown_rows("network.", [TASK_SUBNETS_KEY]),
-    ]:
-        assert row in readme, row
 
 
 def test_demo_example_stack_is_valid() -> None:
