@@ -164,7 +164,7 @@ def _run(
     from ab_routing.report.render import render_json, render_text
     from ab_routing.report.verdict import CLOUDWATCH_ERRORS, FILE_ERRORS, LOG_ERRORS, anchored_reason, build_report, choose_tau
 
-    _, config = load_stack(args)
+    files, config = load_stack(args)
     control = config.control
     if control is None:
         raise CommandError(
