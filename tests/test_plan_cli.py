@@ -1,7 +1,13 @@
-"""`python -m ab_routing plan`: text, JSON, determinism and bad input, run as a user would."""
+"""`python -m ab_routing plan`: text, JSON, determinism and bad input.
+
+One run goes through a fresh interpreter as a user would (`python -X dev -m ab_routing plan --json`,
+which also reports any event loop left for the garbage collector); the others call the command's
+`main` in-process, which is the same code path without the interpreter start-up."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -11,13 +17,26 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ab_routing.__main__ import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def plan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def plan(*args: str) -> subprocess.CompletedProcess[str]:
+    """`plan` in-process, as `python -m ab_routing plan` from the repository root would run it."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["plan", *args] if "--dir" in args else ["plan", "--dir", str(ROOT), *args]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def dev_process() -> subprocess.CompletedProcess[str]:
+    """The dev plan in its own interpreter, in Python's dev mode (which reports unclosed loops)."""
     return subprocess.run(
-        [sys.executable, "-m", "ab_routing", "plan", *args],
-        cwd=cwd,
+        [sys.executable, "-X", "dev", "-W", "ignore::DeprecationWarning", "-m", "ab_routing", "plan", "--json"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -26,11 +45,9 @@ def plan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def dev_json() -> dict:
-    result = plan("--json")
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return json.loads(result.stdout)
+def dev_json(dev_process: subprocess.CompletedProcess[str]) -> dict:
+    assert dev_process.returncode == 0, dev_process.stderr
+    return json.loads(dev_process.stdout)
 
 
 def test_json_has_the_documented_shape(dev_json: dict) -> None:
@@ -63,10 +80,11 @@ def test_awsx_children_are_listed_apart_including_the_default_target_group(dev_j
     assert len(default) == 1 and "nothing forwards to it" in default[0]["role"]
 
 
-def test_same_config_gives_the_same_bytes() -> None:
-    first, second = plan("--json"), plan("--json")
-    assert first.returncode == second.returncode == 0
-    assert first.stdout == second.stdout
+def test_same_config_gives_the_same_bytes(dev_process: subprocess.CompletedProcess[str]) -> None:
+    # Across processes (hash seeds differ) and within one process (no state kept between runs).
+    in_process = plan("--json")
+    assert in_process.returncode == 0
+    assert in_process.stdout == dev_process.stdout
     assert plan().stdout == plan().stdout
 
 
@@ -154,18 +172,10 @@ def test_report_is_wired_into_the_command_line_and_fails_cleanly_without_outputs
     assert result.stdout == ""
 
 
-def test_plan_leaves_no_event_loop_for_the_garbage_collector() -> None:
+def test_plan_leaves_no_event_loop_for_the_garbage_collector(dev_process: subprocess.CompletedProcess[str]) -> None:
     # Unclosed loops are closed by the collector at exit, sometimes after their sockets, which
     # printed an intermittent "Exception ignored ... Bad file descriptor" on stderr. Python's dev
     # mode reports every unclosed loop, so this catches the cause every time, not once in a while.
-    result = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "ignore::DeprecationWarning", "-m", "ab_routing", "plan", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert "unclosed event loop" not in result.stderr
-    assert "Exception ignored" not in result.stderr
+    assert dev_process.returncode == 0, dev_process.stderr
+    assert "unclosed event loop" not in dev_process.stderr
+    assert "Exception ignored" not in dev_process.stderr
