@@ -9,8 +9,11 @@ import pytest
 from hypothesis import settings
 
 # Property tests check rules, not speed: on a loaded 2-core machine one example can take a second,
-# and hypothesis's default 200 ms deadline would turn that into a spurious failure.
-settings.register_profile("ab-routing", deadline=None)
+# and hypothesis's default 200 ms deadline would turn that into a spurious failure. 50 examples per
+# property (hypothesis's default is 100) keep the whole suite under a minute on 2 cores; tests that
+# need more say so with their own @settings, and `--hypothesis-profile thorough` runs 1000.
+settings.register_profile("ab-routing", deadline=None, max_examples=50)
+settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile("ab-routing")
 
 
