@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ab_routing.exits import EXIT_INVALID
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from ab_routing.model import RoutingConfig
     from ab_routing.outputs import Deployed
     from ab_routing.stackfiles import StackFiles
+
+
+T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 class CommandError(Exception):
@@ -40,6 +45,46 @@ def add_stack_arguments(p: argparse.ArgumentParser, *, outputs: bool = True) -> 
             help="JSON from `pulumi stack output --json` (default: run that command for --stack)",
         )
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of tables")
+
+
+def flag_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse `type=` from a parser that raises ValueError saying what is allowed."""
+
+    def read(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as problem:
+            raise argparse.ArgumentTypeError(str(problem)) from None
+
+    read.__name__ = getattr(parse, "__name__", "value")
+    return read
+
+
+def number_type(
+    cast: Callable[[str], N],
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    what: str = "",
+) -> Callable[[str], N]:
+    """An argparse `type=` for a number flag: `cast` (int or float) and its range, with a message
+    naming the value received and what is allowed (`what`, when the bounds alone do not say it)."""
+
+    def parse(text: str) -> N:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise ValueError(f"expected {'a whole number' if cast is int else 'a number'}, got {text!r}") from None
+        if minimum is not None and value < minimum:  # type: ignore[operator]
+            raise ValueError(f"must be {what or f'at least {minimum:g}'}, got {text}")
+        if above is not None and not value > above:  # type: ignore[operator]
+            raise ValueError(f"must be {what or f'greater than {above:g}'}, got {text}")
+        if below is not None and not value < below:  # type: ignore[operator]
+            raise ValueError(f"must be {what or f'less than {below:g}'}, got {text}")
+        return value
+
+    return flag_type(parse)
 
 
 def error(message: str) -> None:

@@ -14,17 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
+from ab_routing.commands import CommandError, add_stack_arguments, error, flag_type, load_deployed, load_stack
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from ab_routing.logs.collect import ENGINES, ClientFactory
 from ab_routing.report.window import Since, parse_since
 
-
-def _since(text: str) -> Since:
-    try:
-        return parse_since(text)
-    except ValueError as problem:
-        raise argparse.ArgumentTypeError(str(problem)) from None
+_since = flag_type(parse_since)
 
 
 def parse_start(text: str) -> datetime:

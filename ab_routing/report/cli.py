@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import add_stack_arguments
+from ab_routing.commands import add_stack_arguments, flag_type, number_type
 from ab_routing.exits import EXIT_FAILURE, EXIT_OK
 from ab_routing.experiment import parse_start
-from ab_routing.report.window import Since, parse_since
+from ab_routing.report.window import parse_since
 
 ClientFactory = Callable[[str | None], Any]
 """region (or None for boto3's own default) -> a CloudWatch client."""
@@ -27,11 +27,7 @@ LogsClientFactory = Callable[[str, str | None], Any]
 SOURCES = ("cloudwatch", "logs", "athena")
 
 
-def _since(text: str) -> Since:
-    try:
-        return parse_since(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+_since = flag_type(parse_since)
 
 
 def _start(text: str) -> datetime:
@@ -41,14 +37,7 @@ def _start(text: str) -> datetime:
     return moment
 
 
-def _tau(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"an error-rate difference between 0 and 1 (e.g. 0.01), got {text}")
-    return value
+_tau = number_type(float, above=0, below=1, what="an error-rate difference between 0 and 1 (e.g. 0.01)")
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

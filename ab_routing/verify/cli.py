@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
+from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack, number_type
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 ClientFactory = Callable[[str], Any]
@@ -32,34 +32,9 @@ STICKY_REQUESTS = 5
 cookie keeps one client on one variant with probability 1/16, all ten with about 1e-12."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+_positive_int = number_type(int, minimum=1)
+_positive_float = number_type(float, above=0)
+_non_negative_float = number_type(float, minimum=0)
 
 
 def _path(text: str) -> str:
