@@ -87,6 +87,16 @@ def number_type(
     return flag_type(parse)
 
 
+def add_region_argument(p: argparse.ArgumentParser) -> None:
+    """`--region`, for commands that call AWS APIs; without it the region is resolved as the AWS
+    provider does (`aws:region`, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region)."""
+    p.add_argument(
+        "--region",
+        default=None,
+        help="AWS region (default: aws:region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region)",
+    )
+
+
 def error(message: str) -> None:
     """A message on stderr, prefixed like every command's."""
     print(f"error: {message}", file=sys.stderr)

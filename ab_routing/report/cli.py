@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import add_stack_arguments, flag_type, number_type
+from ab_routing.commands import add_region_argument, add_stack_arguments, flag_type, number_type
 from ab_routing.exits import EXIT_FAILURE, EXIT_OK
 from ab_routing.experiment import parse_start
 from ab_routing.report.window import parse_since
@@ -60,7 +60,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         default=None,
         help="show figures for the last 30m, 2h, 1d...: a window not starting at the experiment start decides nothing",
     )
-    p.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
+    add_region_argument(p)
     p.add_argument(
         "--tau",
         type=_tau,

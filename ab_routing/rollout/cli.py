@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack
+from ab_routing.commands import CommandError, add_region_argument, add_stack_arguments, error, load_deployed, load_stack
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_OK
 from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
@@ -89,7 +89,7 @@ def add_rollout_parsers(sub: SubParsers) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="print the timeline and change nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
+    add_region_argument(p)
     for name, text in (
         ("rollback", "take a variant out of rotation now: weight 0, stickiness off, verified"),
         ("promote", "give a variant all traffic (others stay attached at weight 0) and make it the control"),
@@ -98,7 +98,7 @@ def add_rollout_parsers(sub: SubParsers) -> None:
         add_stack_arguments(q)
         q.add_argument("--variant", required=True, help=f"the variant to {name}")
         q.add_argument("--yes", action="store_true", help="do not ask for confirmation (promote asks on a terminal)")
-        q.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
+        add_region_argument(q)
 
 
 def _settings(args: argparse.Namespace, files: StackFiles) -> RolloutSettings:

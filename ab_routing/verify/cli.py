@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ab_routing.commands import CommandError, add_stack_arguments, error, load_deployed, load_stack, number_type
+from ab_routing.commands import CommandError, add_region_argument, add_stack_arguments, error, load_deployed, load_stack, number_type
 from ab_routing.exits import EXIT_CHECK_FAILED, EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 ClientFactory = Callable[[str], Any]
@@ -50,7 +50,7 @@ def add_verify_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         description="Compare config, stack outputs and the ELBv2 API, then send traffic and check where it lands. Read-only.",
     )
     add_stack_arguments(p)
-    p.add_argument("--region", default=None, help="AWS region (default: the stack's aws:region)")
+    add_region_argument(p)
     p.add_argument("--url", default=None, help="where to send requests (default: the `url` stack output)")
     p.add_argument("--host", default=None, help="Host header and TLS SNI name, e.g. the name on the certificate (default: the URL's host)")
     p.add_argument("--requests", type=_positive_int, default=2000, help="cookie-less requests for the split check (default: 2000)")
