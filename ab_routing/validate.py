@@ -1,7 +1,8 @@
 """Small, pure checks that collect problems instead of raising on the first one.
 
-`Checker` walks raw config (what YAML/JSON gives: dicts, lists, str, int, bool) and records one
-`ConfigIssue` per problem, each naming the key path, the value received and what is allowed. The
+`Checker` records one `ConfigIssue` per problem, each naming the key path, the value received and
+what is allowed; it reads maps (with the unknown-key check) and lists, and the key kinds of
+`ab_routing.keys` read scalars through it. The
 caller turns the collected issues into one `ConfigError` at the end, so a user sees every problem
 of a stack at once.
 """
@@ -14,9 +15,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-T = TypeVar("T", bound=str)
 
 MISSING: object = object()
 """Sentinel for a key that is absent (distinct from an explicit null)."""
@@ -108,61 +106,7 @@ class Checker:
                 self.fail(join(path, i), item, "must be a non-empty string")
         return out
 
-    # -- scalars ----------------------------------------------------------------------------
-
-    def integer(self, value: object, path: str, lo: int, hi: int, default: int | None = None) -> int | None:
-        """An integer in lo..hi. Integer-looking strings ("25") are accepted, as Pulumi may store them."""
-        if value is MISSING:
-            if default is None:
-                self.fail(path, value, f"required: an integer from {lo} to {hi}")
-            return default
-        number = as_int(value)
-        if number is None or not lo <= number <= hi:
-            self.fail(path, value, f"must be an integer from {lo} to {hi}")
-            return default
-        return number
-
-    def boolean(self, value: object, path: str, default: bool) -> bool:
-        if value is MISSING:
-            return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        self.fail(path, value, "must be true or false")
-        return default
-
-    def choice(self, value: object, path: str, allowed: Sequence[T], default: T) -> T:
-        if value is MISSING:
-            return default
-        for option in allowed:
-            if value == option:
-                return option
-        self.fail(path, value, f"must be one of {', '.join(allowed)}")
-        return default
-
-    def string(self, value: object, path: str, pattern: re.Pattern[str], allowed: str, default: str | None) -> str | None:
-        if value is MISSING:
-            if default is None:
-                self.fail(path, value, allowed)
-            return default
-        if isinstance(value, str) and pattern.fullmatch(value):
-            return value
-        self.fail(path, value, allowed)
-        return default
-
-    def cidrs(self, value: object, path: str, default: Sequence[str] = ()) -> list[str]:
-        if value is MISSING:
-            return list(default)
-        out: list[str] = []
-        for i, item in enumerate(self.string_list(value, path)):
-            problem = cidr_problem(item)
-            if problem:
-                self.fail(join(path, i), item, problem)
-            else:
-                out.append(item)
-        self.duplicates(out, path)
-        return out
+    # -- lists ------------------------------------------------------------------------------
 
     def duplicates(self, items: Sequence[str], path: str) -> None:
         seen: set[str] = set()
