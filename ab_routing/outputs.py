@@ -12,18 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID
+from ab_routing.commands import CommandError
+from ab_routing.exits import EXIT_FAILURE
 from ab_routing.shares import share_percent
 
 Runner = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
 
 
-class OutputsError(Exception):
-    """The outputs could not be read or lack what the report needs; `exit_code` says whose fault."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_INVALID) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class OutputsError(CommandError):
+    """The outputs could not be read or lack what a command needs; `exit_code` says whose fault."""
 
 
 @dataclass(frozen=True)

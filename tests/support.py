@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,32 @@ def write_outputs(project: Path, outputs: object, name: str = "outputs.json") ->
     path = project / name
     path.write_text(json.dumps(outputs))
     return path
+
+
+@contextmanager
+def moto_endpoint() -> Iterator[str]:
+    """moto as an HTTP server on 127.0.0.1 (an ephemeral port), for commands run in their own process."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def subprocess_env(endpoint: str) -> dict[str, str]:
+    """The environment of a command run in its own process that reaches AWS only through `endpoint`."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(REPO),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 def run(raw: dict[str, Any] | None = None) -> OfflineRun:

@@ -9,7 +9,6 @@ reported unavailable while everything else works.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,8 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from tests.support import moto_endpoint, subprocess_env
 from tests.test_report_moto import REGION, experiment_start, make_project, put_traffic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,24 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_endpoint() as url:
+        yield url
 
 
 def aws_env(endpoint: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    return subprocess_env(endpoint)
 
 
 def test_report_reads_cloudwatch_through_aws_endpoint_url(endpoint: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ one run in its own process reaching moto's ELBv2 server only through AWS_ENDPOIN
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,10 +14,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from ab_routing.__main__ import main, parser
 from ab_routing.verify.cli import run_verify
+from tests.support import moto_endpoint, subprocess_env
 from tests.verify_support import (
     REGION,
     FakeAlbBehaviour,
@@ -138,13 +137,8 @@ def test_text_output_has_a_table_per_check(tmp_path: Path, capsys: pytest.Captur
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_endpoint() as url:
+        yield url
 
 
 def test_verify_in_its_own_process_through_aws_endpoint_url(endpoint: str, tmp_path: Path) -> None:
@@ -156,14 +150,7 @@ def test_verify_in_its_own_process_through_aws_endpoint_url(endpoint: str, tmp_p
     url = next(server)
     try:
         directory = write_project(tmp_path, raw_config(WEIGHTS), alb.outputs(WEIGHTS, url=url))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(ROOT),
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        env = subprocess_env(endpoint)
         command = [sys.executable, "-m", "ab_routing", "verify", "--dir", str(directory), "--outputs", str(directory / "outputs.json")]
         result = subprocess.run(
             [*command, "--json", "--requests", "100", "--rate", "10000"], capture_output=True, text=True, timeout=120, env=env

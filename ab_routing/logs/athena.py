@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from ab_routing.commands import CommandError
 from ab_routing.exits import EXIT_FAILURE
 from ab_routing.logs.fields import FIELDS
 from ab_routing.logs.query import RESULT_COLUMNS, Scope, full_sql, sql_string
@@ -25,10 +26,11 @@ POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 900.0
 
 
-class AthenaError(Exception):
+class AthenaError(CommandError):
+    """Athena refused or failed a query; by default a failure to act (exit 1), not bad input."""
+
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+        super().__init__(message, exit_code)
 
 
 @dataclass(frozen=True)
