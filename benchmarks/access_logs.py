@@ -1,14 +1,16 @@
 """Access-log reading: the DuckDB path of `logs` against a straightforward pure-Python parser.
 
-    .venv/bin/python benchmarks/access_logs.py [--lines 1000000] [--files 20] [--malformed 3] [--dir DIR]
+    .venv/bin/python benchmarks/access_logs.py [--lines 1000000] [--files 20] [--malformed 3] [--repeat 3] [--dir DIR]
 
 Generates AWS-format log files (gzip; ~5 % of lines with appended fields; `--malformed` lines cut
 short, all in the first file, as when a delivery is cut off), then, each in a fresh process so that
 peak memory is its own: (1) `ab_routing.logs.duck.aggregate_files`; (2) a pure-Python reader: gzip
 line by line, the same line regex, the same figures in dicts (latencies kept in lists for the
-percentiles, as a straightforward script does). Reports lines/s, peak RSS, their ratio, and the
-DuckDB path's peak RSS on a quarter of the files (bounded memory: it must not grow with lines).
-Generated files are kept in --dir and reused. No timing is asserted anywhere.
+percentiles, as a straightforward script does). The two run alternately `--repeat` times; it
+reports the median lines/s and peak RSS of each, the median of the per-round speed-ups (each round
+is its own baseline, so a busy moment weighs on both sides), and the DuckDB path's peak RSS on a
+quarter of the files (bounded memory: it must not grow with lines). Generated files are kept in
+--dir and reused. No timing is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import gzip
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -117,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--malformed", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="alternating rounds of both readers (median reported)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ab-routing-bench-logs"))
     parser.add_argument("--child", choices=("duckdb", "python"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -129,15 +133,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     paths = generate(args.dir, args.lines, args.files, args.malformed)
     size = sum(p.stat().st_size for p in paths) / 1e6
     print(f"{args.lines} lines in {len(paths)} gzip files ({size:.0f} MB) ready in {time.perf_counter() - began:.0f} s")
-    duck = measure("duckdb", paths)
-    python = measure("python", paths)
+    rounds = []
+    for k in range(max(1, args.repeat)):
+        duck, python = measure("duckdb", paths), measure("python", paths)
+        assert duck["requests"] == python["requests"], "the two readers disagree"
+        print(f"round {k + 1}: duckdb {duck['seconds']:.2f} s, pure python {python['seconds']:.2f} s", flush=True)
+        rounds.append((duck, python))
     quarter = measure("duckdb", paths[: max(1, len(paths) // 4)])
-    assert duck["requests"] == python["requests"], "the two readers disagree"
-    for name, r in (("duckdb", duck), ("pure python", python)):
-        print(f"{name:12s} {r['lines'] / r['seconds']:>10,.0f} lines/s  {r['seconds']:6.1f} s  peak RSS {r['peakRssMb']:5.0f} MB")
-    print(f"speed-up {python['seconds'] / duck['seconds']:.1f}x; duckdb files re-read line by line: {duck['fallbackFiles']}")
-    print(f"duckdb peak RSS on a quarter of the files: {quarter['peakRssMb']:.0f} MB (all files: {duck['peakRssMb']:.0f} MB)")
-
+    for name, side in (("duckdb", 0), ("pure python", 1)):
+        seconds = statistics.median(r[side]["seconds"] for r in rounds)
+        rss = statistics.median(r[side]["peakRssMb"] for r in rounds)
+        print(f"{name:12s} {rounds[0][side]['lines'] / seconds:>10,.0f} lines/s  {seconds:6.2f} s  peak RSS {rss:5.0f} MB  (medians)")
+    ratios = [python["seconds"] / duck["seconds"] for duck, python in rounds]
+    print(f"speed-up {statistics.median(ratios):.1f}x (median of {', '.join(f'{r:.1f}' for r in ratios)})")
+    print(f"duckdb files re-read line by line: {rounds[0][0]['fallbackFiles']}")
+    print(f"duckdb peak RSS on a quarter of the files: {quarter['peakRssMb']:.0f} MB (all files: {rounds[0][0]['peakRssMb']:.0f} MB)")
 
 if __name__ == "__main__":
     main()

@@ -15,14 +15,16 @@ from typing import Any
 import boto3
 import pytest
 import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from ab_routing.logs import duck
 from ab_routing.logs.athena import AthenaTable, athena_sql, run_query
 from ab_routing.logs.cli import add_logs_parser, run_logs
-from ab_routing.logs.fields import LINE_PATTERN
+from ab_routing.logs.fields import LINE_PATTERN, MIN_FIELDS, SPARE_FIELDS
 from ab_routing.logs.figures import analyse
-from ab_routing.logs.query import RESULT_COLUMNS, Scope, aggregate_sql
+from ab_routing.logs.query import RESULT_COLUMNS, Scope, aggregate_sql, typed_sql
 from ab_routing.outputs import parse_outputs
 from tests.logs_support import (
     ACCOUNT,
@@ -205,6 +207,17 @@ def test_a_line_cut_anywhere_costs_only_itself() -> None:
     assert result.stats.fallback_files  # the unclosed quotes were caught and re-read line by line
 
 
+def test_lines_with_more_appended_fields_than_spare_columns_are_read_line_by_line(tmp_path: Path) -> None:
+    many = tuple(f'"new-{i}"' for i in range(SPARE_FIELDS + 2))
+    lines = [ok().line(), replace(ok(TG_CHALLENGER), extra=many).line(), ok(seconds=2).line()]
+    path = write_log(tmp_path / "a.log", lines, compress=False)
+    result = duck.aggregate_files([path], Scope(LB_SUFFIX, T0, at(300)))
+    analysis = analyse(result.rows, parse_outputs(outputs_document(), "test"), T0, at(300), refused_lines=result.refused_lines)
+    assert result.stats.fallback_files == (str(path),)
+    assert (analysis.variants["champion"].requests, analysis.variants["challenger"].requests, analysis.unparsed) == (2, 1, 0)
+    assert analysis.field_counts == {str(MIN_FIELDS): 2, str(MIN_FIELDS + SPARE_FIELDS + 2): 1}
+
+
 def test_the_athena_regex_parses_the_same_lines() -> None:
     lines = fixture_lines()
     matched = [LINE_PATTERN.match(line) for line in lines]
@@ -216,21 +229,47 @@ def test_the_athena_regex_parses_the_same_lines() -> None:
 
 
 def test_the_athena_dialect_agrees_with_duckdb_on_the_same_typed_rows(tmp_path: Path) -> None:
-    path = write_log(tmp_path / "a.log", fixture_lines(), compress=False)
+    # Without the unclosed quote, which stops the fast reader (the line-by-line path is tested above).
+    lines = [line for line in fixture_lines() if line.count('"') % 2 == 0]
+    path = write_log(tmp_path / "a.log", lines, compress=False)
     scope = Scope(LB_SUFFIX, T0, at(300))
     with duck.connection(tmp_path) as con:
-        duck.load_typed(con, [path], scope, tmp_path)
+        con.execute(f"CREATE TABLE typed AS {typed_sql(duck.lines_sql([path]), scope)}")
         ours = duck.run_aggregate(con, aggregate_sql("SELECT * FROM typed"))
         athena_text = aggregate_sql("SELECT * FROM typed", "athena")
-        assert "APPROX_PERCENTILE" in athena_text and "GROUPING SETS" in athena_text
+        assert "GROUPING SETS" in athena_text and "OVER (" in athena_text and "APPROX" not in athena_text.upper()
         theirs = duck.run_aggregate(con, sqlglot.transpile(athena_text, read="athena", write="duckdb")[0])
 
     def key(row: dict[str, Any]) -> tuple[str, ...]:
-        return tuple(str(row[c]) for c in RESULT_COLUMNS[:8])
+        return tuple(str(row[c]) for c in RESULT_COLUMNS)
 
-    assert sorted(ours, key=key) == sorted(theirs, key=key)
+    assert sorted(ours, key=key) == sorted(theirs, key=key)  # every column: counts, exact percentiles, clients
     full = athena_sql(AthenaTable("ab_routing_dev_logs", "alb_access_logs", "ab_routing_dev_logs"), scope)
     assert "day BETWEEN '2026/11/22' AND '2026/11/22'" in full and f"app.{LB_SUFFIX.split('/', 1)[1].replace('/', '.')}" in full
+
+
+@settings(max_examples=20)  # each example runs the whole DuckDB path (~80 ms)
+@given(
+    times=st.lists(st.integers(-1, 3000), min_size=1, max_size=200),
+    clients=st.integers(1, 30),
+)
+def test_percentiles_are_exact_nearest_ranks_and_clients_are_distinct_addresses(times: list[int], clients: int) -> None:
+    """p50/p90/p99 = the smallest answered time with at least that share of answered requests at or
+    below it (-1 lines never count), and clients = distinct addresses whatever their ports."""
+    lines = [
+        ok(client=f"198.51.100.{i % clients}:{1000 + i}", target_time="-1" if ms < 0 else f"{ms / 1000:.3f}", seconds=i % 300).line()
+        for i, ms in enumerate(times)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_log(Path(tmp) / "a.log", lines, compress=False)
+        result = duck.aggregate_files([path], Scope(LB_SUFFIX, T0, at(300)))
+    tally = analyse(result.rows, parse_outputs(outputs_document(), "test"), T0, at(300)).variants["champion"]
+    answered = sorted(ms for ms in times if ms >= 0)
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
+        expected = next((ms for rank, ms in enumerate(answered, 1) if rank >= q * len(answered)), None)
+        assert tally.percentiles[name] == (None if expected is None else pytest.approx(expected))
+    assert tally.clients == min(clients, len(times)) and tally.requests == len(times)
+    assert tally.unanswered == len(times) - len(answered)
 
 
 def test_athena_results_are_polled_and_paged(tmp_path: Path) -> None:
@@ -337,6 +376,13 @@ def test_files_without_a_request_in_the_window_exit_1(project: Path, capsys: pyt
     code, out, err = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m", "--json")
     assert code == 1 and "no request of load balancer" in err and "2 line(s) read" in err
     assert json.loads(out)["lines"] == 2
+
+
+def test_an_engine_failure_is_a_clear_exit_1(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    write_log(project / "logs" / "a.log", fixture_lines(), compress=False)
+    monkeypatch.setattr(duck, "MEMORY_LIMIT", "1KB")  # DuckDB runs out of memory whatever the file
+    code, _, err = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m")
+    assert code == 1 and "DuckDB could not aggregate the log files from" in err and "Out of Memory" in err
 
 
 def test_access_logs_off_says_how_to_turn_them_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -73,6 +73,8 @@ def _duckdb(
     client_factory: ClientFactory,
     progress: Progress,
 ) -> LogRows:
+    import duckdb
+
     from ab_routing.logs.duck import aggregate_files
     from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
     from ab_routing.outputs import OutputsError
@@ -116,7 +118,11 @@ def _duckdb(
                     EXIT_FAILURE,
                 )
             progress(f"reading {len(paths)} file(s) with DuckDB...")
-            result = aggregate_files(paths, scope)
+            try:
+                result = aggregate_files(paths, scope)
+            except duckdb.Error as error:  # not a file's fault (each file is tried alone first): the engine's
+                reason = str(error).splitlines()[0]
+                raise CommandError(f"DuckDB could not aggregate the log files from {shown}: {reason}", EXIT_FAILURE) from None
             if result.stats.fallback_files:
                 progress(f"{len(result.stats.fallback_files)} file(s) held malformed lines and were read line by line")
             return LogRows(result.rows, result.refused_lines, shown, len(paths))

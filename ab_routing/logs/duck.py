@@ -1,16 +1,26 @@
-"""Read access-log files with DuckDB and run the aggregation; malformed lines cost themselves only.
+"""Read access-log files with DuckDB and aggregate them in one streaming pass; a malformed line
+costs itself only.
 
 Fast path: DuckDB's CSV reader (space-delimited, `"`-quoted with `\\` escapes, named string
-columns plus spare ones, rows padded when short) reads every file in parallel into a narrow typed
-table on disk (`query.typed_sql`), so memory stays bounded whatever the number of lines.
+columns plus spare ones, rows padded when short) reads every file in parallel straight into the
+typed view and the aggregation (`query`). No table is built and nothing is held per line, so memory
+stays bounded whatever the number of lines.
 
-An unclosed quote (a line cut inside a quoted field) can make a CSV reader run on into the next
-line. Measured with DuckDB 2.0: with `store_rejects` it rejects such a line but may also lose the
-line after it, and a run of them can stop the parallel reader outright. So a file is trusted only
-when the reader rejected nothing in it and no value holds a newline; any other file is deleted
-from the table and read again line by line (`LINE_PATTERN`, the same regex the Athena table uses),
-where a bad line can only ever fail itself. `ignore_errors` alone is never used: on a column list
-shorter than the lines it silently drops every line of a newer format.
+Which files the fast reader can be trusted on. An unclosed quote (a line cut inside a quoted
+field) can make a CSV reader run on into the next line. Measured with DuckDB 2.0: with
+`store_rejects` it rejects such a line but may also lose the line after it, and a run of them can
+stop the parallel reader outright. A run-on value holds a newline. In AWS's format the next quote
+the reader meets after the cut is a request's opening quote, which a space never follows, so a run
+on ends either in a reader error (the line is rejected) or in a row that stops before
+`conn_trace_id`, which the typed view refuses; only a run-on that starts in an appended field gives
+a complete row, and the fast path looks for newlines in those itself. So after the pass:
+- files with rejected lines, or that stopped the reader, are untrusted;
+- files with refused lines (the aggregation names them; rare) get one more small scan for a newline
+  in any quoted or appended value, and are untrusted if one holds it.
+Untrusted files are read again line by line (`LINE_PATTERN`, the same regex the Athena table uses),
+where a bad line can only ever fail itself, and the aggregation runs again over the trusted files
+and the re-read lines. `ignore_errors` alone is never used: on a column list shorter than the lines
+it silently drops every line of a newer format.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import csv
 import gzip
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +42,7 @@ from ab_routing.logs.query import Scope, aggregate_sql, sql_string, typed_sql
 
 ALL_COLUMNS = FIELDS + EXTRA_COLUMNS
 MEMORY_LIMIT = "256MB"
-"""DuckDB keeps the typed table in its database file and spills beyond this, so memory stays
-bounded however many lines are read."""
+"""DuckDB spills to its temporary directory beyond this (its hash tables hold groups, not lines)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class ReadStats:
 
 @contextmanager
 def connection(workdir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(workdir / "logs.duckdb"))
+    con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = {sql_string(MEMORY_LIMIT)}")
         con.execute(f"SET temp_directory = {sql_string(str(workdir / 'spill'))}")
@@ -56,31 +65,42 @@ def connection(workdir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _csv_columns() -> str:
-    return "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in ALL_COLUMNS) + "}"
+def _files(paths: Iterable[Path | str]) -> str:
+    return "[" + ", ".join(sql_string(str(p)) for p in paths) + "]"
 
 
-def _fast_raw(paths: Sequence[Path]) -> str:
-    """The CSV reader's lines as FIELDS + source_file, field_count, intact."""
-    files = "[" + ", ".join(sql_string(str(p)) for p in paths) + "]"
-    extras = " + ".join(f"CASE WHEN {c} IS NULL THEN 0 ELSE 1 END" for c in EXTRA_COLUMNS)
-    count = f"CASE WHEN conn_trace_id IS NULL THEN NULL ELSE {len(FIELDS)} + {extras} END"
-    # Only a quoted value can run on past its line: it starts in a quoted field (or an appended one).
-    newline = " OR ".join(f"COALESCE(STRPOS({c}, CHR(10)) > 0, FALSE)" for c in (*sorted(QUOTED), *EXTRA_COLUMNS))
+def _read_csv(paths: Sequence[Path | str]) -> str:
+    """The CSV reader over `paths`: one string column per field plus spare ones, rejects recorded."""
+    columns = "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in ALL_COLUMNS) + "}"
     return (
-        f"SELECT {', '.join(FIELDS)}, filename AS source_file, {count} AS field_count, NOT ({newline}) AS intact "
-        f"FROM read_csv({files}, delim=' ', quote='\"', escape='\\', header=false, auto_detect=false, "
-        f"columns={_csv_columns()}, null_padding=true, store_rejects=true, filename=true, "
+        f"read_csv({_files(paths)}, delim=' ', quote='\"', escape='\\', header=false, auto_detect=false, "
+        f"columns={columns}, null_padding=true, store_rejects=true, filename=true, "
         "rejects_table='rejects', rejects_scan='reject_scans')"
     )
 
 
-def _clean_raw(path: Path) -> str:
-    """A file written by `_reread`: one well-formed CSV row per line the regex accepted."""
+def _has_newline(columns: Iterable[str]) -> str:
+    return "COALESCE(" + " OR ".join(f"contains({c}, CHR(10))" for c in columns) + ", FALSE)"
+
+
+def lines_sql(paths: Sequence[Path | str]) -> str:
+    """The CSV reader's lines as FIELDS + source_file, field_count, intact."""
+    # Rows are padded from the right, so the first missing spare column gives the field count.
+    count = "CASE WHEN conn_trace_id IS NULL THEN NULL "
+    count += " ".join(f"WHEN {c} IS NULL THEN {len(FIELDS) + i}" for i, c in enumerate(EXTRA_COLUMNS))
+    count += f" ELSE {len(ALL_COLUMNS)} END"
+    return (
+        f"SELECT {', '.join(FIELDS)}, filename AS source_file, {count} AS field_count, "
+        f"NOT {_has_newline(EXTRA_COLUMNS)} AS intact FROM {_read_csv(paths)}"
+    )
+
+
+def _clean_raw(paths: Sequence[Path]) -> str:
+    """Files written by `_reread`: one well-formed CSV row per line the regex accepted."""
     columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in (*FIELDS, "source_file", "field_count")) + "}"
     return (
         f"SELECT {', '.join(FIELDS)}, source_file, CAST(field_count AS INTEGER) AS field_count, TRUE AS intact "
-        f"FROM read_csv({sql_string(str(path))}, delim='\t', quote='\"', escape='\"', header=false, auto_detect=false, "
+        f"FROM read_csv({_files(paths)}, delim='\t', quote='\"', escape='\"', header=false, auto_detect=false, "
         f"columns={columns}, nullstr='\\N')"
     )
 
@@ -119,50 +139,86 @@ class DuckResult:
     """Lines refused outright by the line-by-line reader (on top of rows with ok = false)."""
 
 
-def load_typed(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], scope: Scope, workdir: Path) -> tuple[tuple[str, ...], int]:
-    """Fill table `typed` (the typed view's rows) from `paths`; returns the files read line by line
-    and the lines that reader refused."""
-    aborted: set[str] = set()
-    try:
-        con.execute(f"CREATE TABLE typed AS {typed_sql(_fast_raw(paths), scope)}")
-    except duckdb.Error:
-        # The reader gave up on some file (see the module docstring): file by file, to find it.
-        con.execute(f"CREATE TABLE typed AS {typed_sql(_fast_raw(paths), scope)} LIMIT 0")
-        for path in paths:
-            try:
-                con.execute(f"INSERT INTO typed {typed_sql(_fast_raw([path]), scope)}")
-            except duckdb.Error:
-                aborted.add(str(path))
-    suspects = aborted | {row[0] for row in con.execute("SELECT DISTINCT source_file FROM typed WHERE NOT intact").fetchall()}
-    try:
-        rejected = con.execute(
-            "SELECT DISTINCT s.file_path FROM rejects r JOIN reject_scans s ON r.scan_id = s.scan_id AND r.file_id = s.file_id"
-        ).fetchall()
-    except duckdb.CatalogException:  # no read finished, so no rejects table
-        rejected = []
-    suspects |= {row[0] for row in rejected}
-    fallback = tuple(sorted(str(s) for s in suspects))
-    if not fallback:
-        return fallback, 0
-    con.execute(f"DELETE FROM typed WHERE source_file IN ({', '.join(sql_string(s) for s in fallback)})")
-    clean = workdir / "reread.csv"
-    refused = _reread([Path(s) for s in fallback], clean)
-    con.execute(f"INSERT INTO typed {typed_sql(_clean_raw(clean), scope)}")
-    return fallback, refused
-
-
 def run_aggregate(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
+def _forget_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP TABLE IF EXISTS rejects")
+    con.execute("DROP TABLE IF EXISTS reject_scans")
+
+
+def _rejected_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT s.file_path FROM rejects r JOIN reject_scans s ON r.scan_id = s.scan_id AND r.file_id = s.file_id"
+        ).fetchall()
+    except duckdb.CatalogException:  # no read finished, so no rejects table
+        return set()
+    return {str(row[0]) for row in rows}
+
+
+def _stopping_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> set[str]:
+    """The files on which the reader gives up, read one by one."""
+    stopping: set[str] = set()
+    for path in paths:
+        try:
+            con.execute(f"SELECT COUNT(field_count), BOOL_AND(intact) FROM ({lines_sql([path])})").fetchall()
+        except duckdb.Error:
+            stopping.add(str(path))
+    return stopping
+
+
+def _run_on_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> set[str]:
+    """Of `paths`, the files where a value holds a newline: a quoted field ran on past its line."""
+    if not paths:
+        return set()
+    where = _has_newline((*sorted(QUOTED), *EXTRA_COLUMNS))
+    return {str(row[0]) for row in con.execute(f"SELECT DISTINCT filename FROM {_read_csv(paths)} WHERE {where}").fetchall()}
+
+
+def _untrusted(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], trusted: Sequence[Path]) -> set[str]:
+    """After a pass that finished: the trusted files it shows the fast reader was wrong to trust."""
+    names = {str(p) for p in trusted}
+    refused_in = sorted({str(r["unparsed_file"]) for r in rows if r["per_line_kind"] == 0 and r["unparsed_file"] is not None} & names)
+    return (_rejected_files(con) & names) | _run_on_files(con, refused_in)
+
+
+def _pass(
+    con: duckdb.DuckDBPyConnection, trusted: Sequence[Path], clean: Sequence[Path], scope: Scope
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """One aggregation over the trusted files and the re-read lines; returns its rows and the
+    trusted files it showed to be untrustworthy (no rows when the reader stopped)."""
+    raws = ([lines_sql(trusted)] if trusted else []) + ([_clean_raw(clean)] if clean else [])
+    _forget_rejects(con)
+    try:
+        rows = run_aggregate(con, aggregate_sql(typed_sql(" UNION ALL ".join(raws), scope)))
+    except duckdb.Error:
+        stopping = _stopping_files(con, trusted)
+        if not stopping:
+            raise
+        return [], stopping
+    return rows, _untrusted(con, rows, trusted)
+
+
 def aggregate_files(paths: Sequence[Path], scope: Scope, workdir: Path | None = None) -> DuckResult:
-    """Read `paths` (plain or .gz) and aggregate lines in `scope`."""
+    """Read `paths` (plain or .gz) and aggregate lines in `scope`: usually one pass; files the fast
+    reader cannot be trusted on are re-read line by line and the pass runs again."""
     with tempfile.TemporaryDirectory(prefix="ab-routing-logs-", dir=workdir) as tmp, connection(Path(tmp)) as con:
-        fallback, refused = load_typed(con, paths, scope, Path(tmp))
-        rows = run_aggregate(con, aggregate_sql("SELECT * FROM typed"))
-    return DuckResult(rows, ReadStats(len(paths), fallback), refused)
+        untrusted: list[Path] = []
+        clean: list[Path] = []
+        refused = 0
+        while True:
+            trusted = [p for p in paths if p not in untrusted]
+            rows, found = _pass(con, trusted, clean, scope)
+            if not found:
+                return DuckResult(rows, ReadStats(len(paths), tuple(str(p) for p in untrusted)), refused)
+            newly = [p for p in trusted if str(p) in found]
+            untrusted += newly
+            clean.append(Path(tmp) / f"reread-{len(clean)}.csv")
+            refused += _reread(newly, clean[-1])
 
 
 def line_kinds(rows: Sequence[dict[str, Any]]) -> Counter[tuple[int, bool]]:

@@ -5,8 +5,13 @@ Both engines first expose each line as string columns named after `fields.FIELDS
 RegexSerDe). Everything after that is written once here, in DuckDB's dialect, and transpiled:
 - `typed_sql`: the typed view (one row per line: is it usable, is it in the window, which target
   group, override or not, statuses, target time in ms, client address);
-- `aggregate_sql`: one scan, three grouping sets: per minute x target group x override, per target
-  group x override over the window (percentiles, distinct clients), and per field count (health).
+- `aggregate_sql`: one streaming scan of the typed view into four small groupings (per minute x
+  target group x override; the window's target-time histogram per target group x override; its
+  client addresses; line kinds per field count, with the file of each unusable line), then the
+  window's figures from the last two: percentiles by nearest rank over the histogram and distinct
+  clients as the number of address groups. Nothing is kept per line, so memory depends on the
+  number of minutes, distinct target times (milliseconds, as the log writes them) and clients,
+  never on the number of lines; and percentiles are exact, in both engines alike.
 
 Times are compared as ISO 8601 strings (`2026-11-22T10:00:01.123456Z` sorts as it reads), and a
 period is the string's first 16 characters (the minute), which both engines do alike.
@@ -17,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-import sqlglot
 
 from ab_routing.logs.fields import FIELDS
 
@@ -49,17 +52,16 @@ class Scope:
 
 _TYPED = """
 SELECT
-  source_file,
   field_count,
-  intact,
   ok,
   ok AND elb = {lb} AND time >= {start} AND time < {end} AS in_window,
   SUBSTRING(time, 1, 16) AS minute,
   target_group_arn AS target_group,
   COALESCE(TRY_CAST(matched_rule_priority AS INTEGER), 0) > 0 AS override,
-  TRY_CAST(elb_status_code AS INTEGER) AS elb_status,
-  TRY_CAST(target_status_code AS INTEGER) AS target_status,
-  TRY_CAST(target_processing_time AS DOUBLE) * 1000 AS target_ms,
+  elb_status,
+  target_status,
+  target_ms,
+  CASE WHEN ok THEN NULL ELSE source_file END AS unparsed_file,
   SUBSTRING(client_port, 1, LENGTH(client_port) - STRPOS(REVERSE(client_port), ':')) AS client
 FROM (
   SELECT
@@ -69,42 +71,80 @@ FROM (
       AND conn_trace_id IS NOT NULL
       AND LENGTH(time) = 27
       AND SUBSTRING(time, 11, 1) = 'T'
-      AND TRY_CAST(target_processing_time AS DOUBLE) IS NOT NULL
-      AND (elb_status_code = '-' OR TRY_CAST(elb_status_code AS INTEGER) IS NOT NULL)
-      AND (target_status_code = '-' OR TRY_CAST(target_status_code AS INTEGER) IS NOT NULL)
+      AND target_ms IS NOT NULL
+      AND (elb_status_code = '-' OR elb_status IS NOT NULL)
+      AND (target_status_code = '-' OR target_status IS NOT NULL)
       AND target_group_arn IS NOT NULL,
       FALSE
     ) AS ok
-  FROM ({raw}) AS raw_lines
+  FROM (
+    SELECT
+      *,
+      TRY_CAST(elb_status_code AS INTEGER) AS elb_status,
+      TRY_CAST(target_status_code AS INTEGER) AS target_status,
+      TRY_CAST(target_processing_time AS DOUBLE) * 1000 AS target_ms
+    FROM ({raw}) AS raw_lines
+  ) AS cast_lines
 ) AS checked
 """
 
-_ANSWERED = "CASE WHEN target_ms >= 0 THEN target_ms END"
+_SUMS = """
+  COUNT(*) AS requests,
+  SUM(CASE WHEN target_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS target5xx,
+  SUM(CASE WHEN target_status IS NULL AND elb_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS elb5xx,
+  SUM(CASE WHEN target_ms >= 0 THEN 1 ELSE 0 END) AS answered,
+  SUM(CASE WHEN target_ms < 0 THEN 1 ELSE 0 END) AS unanswered,
+  SUM(CASE WHEN target_ms >= 0 THEN target_ms END) AS latency_sum_ms"""
+
+_NOT_CLIENT_ROWS = ("requests", "target5xx", "elb5xx", "answered", "unanswered", "latency_sum_ms")
+"""Counts summed over the histogram, minute and line-kind rows; the client rows would count twice."""
+
+_PERCENTILE = "MIN(CASE WHEN by_latency = 0 AND target_ms >= 0 AND answered_upto >= {q} * answered_all THEN target_ms END) AS {name}"
+"""Nearest rank: the smallest answered target time with at least q of the answered requests at or below it."""
 
 _AGGREGATE = f"""
+WITH grouped AS (
+  SELECT
+    GROUPING(minute) AS whole_window,
+    GROUPING(field_count) AS per_line_kind,
+    GROUPING(target_ms) AS by_latency,
+    GROUPING(client) AS by_client,
+    in_window, minute, target_group, override, field_count, ok, unparsed_file, target_ms, client,
+    {_SUMS}
+  FROM ({{typed}}) AS typed
+  GROUP BY GROUPING SETS (
+    (in_window, minute, target_group, override),
+    (in_window, target_group, override, target_ms),
+    (in_window, target_group, override, client),
+    (field_count, ok, unparsed_file)
+  )
+), ranked AS (
+  SELECT
+    *,
+    SUM(CASE WHEN target_ms >= 0 THEN requests ELSE 0 END) OVER (
+      PARTITION BY by_latency, in_window, target_group, override ORDER BY target_ms
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS answered_upto,
+    SUM(CASE WHEN target_ms >= 0 THEN requests ELSE 0 END) OVER (
+      PARTITION BY by_latency, in_window, target_group, override
+    ) AS answered_all
+  FROM grouped
+)
 SELECT
-  GROUPING(minute) AS whole_window,
-  GROUPING(field_count) AS per_line_kind,
+  whole_window,
+  per_line_kind,
   in_window,
   minute,
   target_group,
   override,
   field_count,
   ok,
-  COUNT(*) AS requests,
-  SUM(CASE WHEN target_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS target5xx,
-  SUM(CASE WHEN target_status IS NULL AND elb_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS elb5xx,
-  SUM(CASE WHEN target_ms >= 0 THEN 1 ELSE 0 END) AS answered,
-  SUM(CASE WHEN target_ms < 0 THEN 1 ELSE 0 END) AS unanswered,
-  SUM({_ANSWERED}) AS latency_sum_ms,
-  {", ".join(f"APPROX_QUANTILE({_ANSWERED}, {q}) AS {name}" for name, q in PERCENTILES)},
-  COUNT(DISTINCT client) AS clients
-FROM ({{typed}}) AS typed
-GROUP BY GROUPING SETS (
-  (in_window, minute, target_group, override),
-  (in_window, target_group, override),
-  (field_count, ok)
-)
+  unparsed_file,
+  {", ".join(f"SUM(CASE WHEN by_client = 1 THEN {c} END) AS {c}" for c in _NOT_CLIENT_ROWS)},
+  {", ".join(_PERCENTILE.format(q=q, name=name) for name, q in PERCENTILES)},
+  SUM(CASE WHEN by_client = 0 AND client IS NOT NULL THEN 1 ELSE 0 END) AS clients
+FROM ranked
+GROUP BY whole_window, per_line_kind, in_window, minute, target_group, override, field_count, ok, unparsed_file
 """
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -116,6 +156,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "override",
     "field_count",
     "ok",
+    "unparsed_file",
     "requests",
     "target5xx",
     "elb5xx",
@@ -146,6 +187,8 @@ def full_sql(raw: str, scope: Scope, dialect: Dialect) -> str:
 def _emit(duckdb_text: str, dialect: Dialect) -> str:
     if dialect == "duckdb":
         return duckdb_text
+    import sqlglot  # only Athena needs it: keeps it out of the DuckDB path's start-up
+
     return sqlglot.transpile(duckdb_text, read="duckdb", write=dialect, pretty=True)[0]
 
 
