@@ -33,6 +33,9 @@ class DeployedVariant:
     """Percent of cookie-less traffic the listener sends here, as the outputs state it."""
     target_group_arn: str | None = None
     """The full ARN (what the ELBv2 API and the access logs name); None in outputs that lack it."""
+    ecs_cluster: str | None = None
+    ecs_service: str | None = None
+    """A container variant's ECS cluster and service names (`ecsCluster`, `ecsService`); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,18 @@ def parse_outputs(document: object, source: str) -> Deployed:
         weight = entry.get("weight")
         if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
             raise OutputsError(_missing(source, f"variants.{name}.weight", weight, "a non-negative integer"))
-        arn = entry.get("targetGroupArn")
-        variants.append(DeployedVariant(str(name), suffix, weight, 0.0, arn if isinstance(arn, str) and arn else None))
+        arn, cluster, service = (entry.get(k) for k in ("targetGroupArn", "ecsCluster", "ecsService"))
+        variants.append(
+            DeployedVariant(
+                str(name),
+                suffix,
+                weight,
+                0.0,
+                arn if isinstance(arn, str) and arn else None,
+                ecs_cluster=cluster if isinstance(cluster, str) and cluster else None,
+                ecs_service=service if isinstance(service, str) and service else None,
+            )
+        )
     total = sum(v.weight for v in variants)
     placed: list[DeployedVariant] = []
     for v in variants:

@@ -38,6 +38,12 @@ def load_config() -> RoutingConfig:
         raise pulumi.RunError(str(error)) from None
 
 
+def _service_outputs(component: AbRouting, variant: str) -> dict[str, object]:
+    """`ecsCluster` and `ecsService` of a container variant (what `rollout` scales up), else nothing."""
+    found = component.container_services.get(variant)
+    return {"ecsCluster": found.cluster_name, "ecsService": found.service.name} if found else {}
+
+
 def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, object]:
     """The stack outputs other tools read; the names are an interface, keep them."""
     share = shares({v.name: v.weight for v in config.variants})
@@ -66,6 +72,7 @@ def stack_outputs(component: AbRouting, config: RoutingConfig) -> Mapping[str, o
                 "targetGroupArnSuffix": component.target_groups[v.name].arn_suffix,
                 "weight": v.weight,
                 "share": share[v.name],
+                **_service_outputs(component, v.name),
             }
             for v in config.variants
         },

@@ -49,6 +49,8 @@ class AbRouting(pulumi.ComponentResource):
     dashboard_url: str
     alarm_names: Mapping[str, Mapping[str, pulumi.Output[str]]]
     log_analytics: LogAnalytics | None
+    container_services: dict[str, containers.ContainerService]
+    """Container variants' Fargate services by variant name (outputs `ecsCluster`, `ecsService`)."""
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class AbRouting(pulumi.ComponentResource):
         create_web_acl_association(self, config.load_balancer.web_acl_arn, lb.arn)
 
         # >>> serving (issue 13): demo functions and Fargate services, one call per concern ---------
+        self.container_services = {}
         for v in variants:
             if v.demo is not None:
                 demo.create_demo_variant(self, v.name, v.demo, groups.by_variant[v.name], tags, health_path=v.health_check.path)
@@ -89,7 +92,7 @@ class AbRouting(pulumi.ComponentResource):
             task_subnets = config.network.task_subnet_ids if config.network and config.network.task_subnet_ids else network.subnet_ids
             for v in variants:
                 if v.container is not None:
-                    containers.create_container_service(
+                    self.container_services[v.name] = containers.create_container_service(
                         self, v.name, v.container, cluster, groups.by_variant[v.name],
                         subnets=task_subnets, security_group_id=security.fleet.id,
                         load_balancer_arn_suffix=lb.arn_suffix, region=config.region, depends_on=[lb.alb], tags=tags,

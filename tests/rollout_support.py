@@ -173,6 +173,8 @@ class Signals:
     """(alarm name, seconds from the start) from when it is in ALARM."""
     healthy: int = 2
     calls: int = 0
+    lb_per_minute: int = 1000
+    """The load balancer's busiest minute (what a container variant is scaled for)."""
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
         self.calls += 1
@@ -183,6 +185,9 @@ class Signals:
 
     def health(self, target_group_arn: str) -> Health:
         return Health(self.healthy, 2, True)
+
+    def busiest_minute(self, load_balancer: str, start: datetime, end: datetime) -> int:
+        return self.lb_per_minute
 
 
 @dataclass
@@ -216,6 +221,38 @@ class InProcessPulumi:
             raise PulumiError(f"`pulumi up --yes --stack {stack}` failed (exit code {code}): {out.getvalue().splitlines()[-1]}")
 
 
+CLUSTER, SERVICE = "ab-routing-cluster", "challenger-service"
+CONTAINER = (
+    '      container: {image: "ghcr.io/acme/model:1.0", assignPublicIp: true, minCount: 2, maxCount: 8, targetRequestsPerTarget: 100}'
+)
+
+
+@dataclass
+class Ecs:
+    """The challenger's Fargate service as ECS reports it: tasks start `start_per_poll` per
+    DescribeServices after a desired-count change. Each UpdateService records the desired count and
+    the challenger's weight the listener forwarded at that moment."""
+
+    alb: Alb
+    desired: int = 2
+    running: int = 2
+    start_per_poll: int = 100
+    updates: list[tuple[int, int]] = field(default_factory=list)
+
+    def describe_services(self, cluster: str, services: list[str]) -> dict[str, Any]:
+        assert (cluster, services) == (CLUSTER, [SERVICE])
+        pending = self.desired - self.running
+        status = {"status": "ACTIVE", "desiredCount": self.desired, "runningCount": self.running, "pendingCount": pending}
+        self.running = min(self.desired, self.running + self.start_per_poll)
+        return {"services": [status]}
+
+    def update_service(self, cluster: str, service: str, desiredCount: int) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+        assert (cluster, service) == (CLUSTER, SERVICE)
+        self.updates.append((desiredCount, self.alb.weights()[0]["challenger"]))
+        self.desired = desiredCount
+        return {}
+
+
 @dataclass
 class Project:
     dir: Path
@@ -224,6 +261,19 @@ class Project:
     signals: Signals
     verdicts: Verdicts
     log: io.StringIO = field(default_factory=io.StringIO)
+    ecs: Ecs | None = None
+
+    def containerize(self) -> Ecs:
+        """Make the challenger a container variant (stack file and outputs) served by `self.ecs`."""
+        text = self.stack_file.read_text()
+        challenger = "      weight: 10\n      port: 8080\n      targets: [i-0aaaaaaaaaaaaaaa1]"
+        assert challenger in text
+        self.stack_file.write_text(text.replace(challenger, "      weight: 10\n" + CONTAINER))
+        outputs = json.loads((self.dir / "outputs.json").read_text())
+        outputs["variants"]["challenger"].update(ecsCluster=CLUSTER, ecsService=SERVICE)
+        (self.dir / "outputs.json").write_text(json.dumps(outputs))
+        self.ecs = Ecs(self.alb)
+        return self.ecs
 
     @property
     def stack_file(self) -> Path:
@@ -252,6 +302,7 @@ class Project:
             verdicts=self.verdicts,
             pulumi=context.pulumi,
             status=StatusLine(stream=self.log),
+            ecs=self.ecs,
         )
 
     def args(self, *argv: str, outputs: bool = True) -> Any:

@@ -248,7 +248,7 @@ def test_the_athena_dialect_agrees_with_duckdb_on_the_same_typed_rows(tmp_path: 
     assert "day BETWEEN '2026/11/22' AND '2026/11/22'" in full and f"app.{LB_SUFFIX.split('/', 1)[1].replace('/', '.')}" in full
 
 
-@settings(max_examples=20)  # each example runs the whole DuckDB path (~80 ms)
+@settings(max_examples=12)  # each example runs the whole DuckDB path (~100 ms)
 @given(
     times=st.lists(st.integers(-1, 3000), min_size=1, max_size=200),
     clients=st.integers(1, 30),

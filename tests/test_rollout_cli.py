@@ -174,7 +174,7 @@ def test_dry_run_prints_the_timeline_and_changes_nothing(project: Project, capsy
     doc = json.loads(capsys.readouterr().out)
     assert [(s["percent"], s["weights"]["champion"]) for s in doc["steps"]] == [(25, 75), (50, 50), (100, 0)]
     assert doc["minimumSecondsToFullTraffic"] == 30 * 60 and doc["minimumSecondsToEnd"] == 45 * 60
-    assert doc["maximumSeconds"] == 3 * 24 * 3600
+    assert doc["maximumSeconds"] == 3 * 24 * 3600 and doc["scaleAhead"] is None
     # 5 one-minute alarm periods + one check + 30 s settle; stickiness (3600 s) only if it were left on
     assert doc["rollback"]["worstCaseSeconds"] == 300 + 60 + 30
     assert doc["rollback"]["worstCaseWithoutTurningStickinessOffSeconds"] == 390 + 3600
@@ -245,3 +245,65 @@ def test_missing_or_logged_out_cli_changes_nothing(
 
 def test_repo_stack_files_are_the_ones_tested() -> None:
     assert (REPO / "Pulumi.dev.yaml").exists() and (REPO / "Pulumi.prod.yaml").exists()
+
+
+# -- container variants: scaled up before their weight rises -------------------------------------
+
+
+def test_a_container_variant_is_scaled_up_before_each_weight_rise(project: Project) -> None:
+    ecs = project.containerize()  # busiest minute 1000 requests, 100 per task, minCount 2, maxCount 8
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    # (desired count, challenger weight deployed when it was set): always the previous step's weight
+    assert ecs.updates == [(3, 10), (5, 25), (8, 50)]
+    (record,) = project.records()
+    assert [s["capacity"] for s in record["steps"]] == [
+        {"busiestMinuteRequests": 1000, "tasksNeeded": n, "tasksRunning": n} for n in (3, 5, 8)
+    ]
+    capped = "at 100% challenger needs 10 task(s) for the busiest minute of the last 15 (1000 requests)"
+    assert any(note.startswith(capped) and "maxCount is 8" in note for note in record["notes"])
+    assert "scaling challenger-service from 2 to 3 task(s) before the weight rises" in project.log.getvalue()
+
+
+def test_tasks_that_do_not_start_stop_the_rollout_before_the_weight_rises(project: Project) -> None:
+    ecs = project.containerize()
+    ecs.start_per_poll = 0
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 1
+    assert project.alb.weights() == ({"champion": 90, "challenger": 10}, True)  # nothing applied
+    assert [c for c in project.calls() if c[0] == "up"] == []
+    (record,) = project.records()
+    assert record["outcome"] == "failed"
+    assert "could not scale challenger up before raising its weight" in record["reason"]
+    assert "runs 2 of 3 task(s) after 600 s" in record["reason"] and "deployed now: challenger 10, champion 90" in record["message"]
+    assert "waiting for challenger-service: 2/3 task(s) running" in project.log.getvalue()
+
+
+def test_promote_scales_a_container_variant_for_all_traffic_first(project: Project) -> None:
+    ecs = project.containerize()
+    project.signals.lb_per_minute = 500
+    assert project.run("promote", "--variant", "challenger", "--yes") == 0
+    assert ecs.updates == [(5, 10)] and project.alb.weights()[0] == {"champion": 0, "challenger": 100}
+    (record,) = project.records()
+    assert record["capacity"] == {"busiestMinuteRequests": 500, "tasksNeeded": 5, "tasksRunning": 5}
+
+
+def test_a_container_variant_without_service_outputs_is_noted_not_scaled(project: Project) -> None:
+    project.containerize()
+    outputs = json.loads((project.dir / "outputs.json").read_text())
+    del outputs["variants"]["challenger"]["ecsService"]
+    (project.dir / "outputs.json").write_text(json.dumps(outputs))
+    assert project.run("promote", "--variant", "challenger", "--yes") == 0
+    assert project.ecs is not None and project.ecs.updates == []
+    (record,) = project.records()
+    assert any("name no ECS service for challenger" in note for note in record["notes"])
+
+
+def test_dry_run_of_a_container_variant_says_how_it_is_scaled(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    project.containerize()
+    assert project.run("rollout", "--variant", "challenger", "--dry-run", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    expected = {"minCount": 2, "maxCount": 8, "targetRequestsPerTarget": 100, "lookbackSeconds": 900, "timeoutSeconds": 600}
+    assert doc["scaleAhead"] == expected
+    assert doc["maximumSeconds"] == 3 * (24 * 3600 + 600)
+    assert project.run("rollout", "--variant", "challenger", "--dry-run") == 0
+    assert "scaled to ceil(busiest minute of the last 15m x share / 100) tasks within 2..8" in capsys.readouterr().out
+    assert project.ecs is not None and project.ecs.updates == []

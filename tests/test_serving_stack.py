@@ -118,6 +118,15 @@ def test_one_cluster_for_the_container_variants_and_a_service_per_variant(mixed:
     assert set(by_type(mixed, TASK_DEFINITION)) == {LONG_NAME}
 
 
+def test_outputs_name_each_container_variants_cluster_and_service_for_rollout(mixed: OfflineRun) -> None:
+    variants = mixed.outputs["variants"]
+    service = placeholder(SERVICE, LONG_NAME)
+    assert variants[LONG_NAME]["ecsCluster"] == placeholder(CLUSTER, "ab-routing")["name"]
+    assert variants[LONG_NAME]["ecsService"] == service["name"] and service["name"]
+    others = [name for name in variants if name != LONG_NAME]
+    assert others and all("ecsCluster" not in variants[n] and "ecsService" not in variants[n] for n in others)
+
+
 def test_service_is_fargate_in_the_task_subnets_behind_the_fleet_group(mixed: OfflineRun) -> None:
     service = get(mixed, SERVICE, LONG_NAME)
     s = service.inputs

@@ -37,6 +37,7 @@ class ContainerCluster:
 
 @dataclass(frozen=True)
 class ContainerService:
+    cluster_name: pulumi.Output[str]
     service: aws.ecs.Service
     task_definition: aws.ecs.TaskDefinition
     log_group: aws.cloudwatch.LogGroup
@@ -164,6 +165,7 @@ def create_container_service(
         opts=child,
     )
     return ContainerService(
+        cluster_name=cluster.cluster.name,
         service=service,
         task_definition=task_definition,
         log_group=log_group,

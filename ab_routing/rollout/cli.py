@@ -172,6 +172,7 @@ def default_env(context: Context) -> Env:
         verdicts=ReportVerdicts(stack=context.args.stack, config=context.config, deployed=context.deployed, cloudwatch=cloudwatch),
         pulumi=context.pulumi,
         status=StatusLine(),
+        ecs=boto3.client("ecs", region_name=region),
     )
 
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -21,6 +22,7 @@ from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
 from ab_routing.region import resolve_region
 from ab_routing.rollout.apply import PulumiError
+from ab_routing.rollout.capacity import LOOKBACK, SCALE_TIMEOUT_SECONDS, ScaleError, scale_up, tasks_needed
 from ab_routing.rollout.editor import (
     EditError,
     KeyPath,
@@ -63,6 +65,9 @@ class Env:
     pulumi: Applier
     status: StatusLine
     settle_seconds: float = SETTLE_SECONDS
+    ecs: Any = None
+    """The ECS client, to scale a container variant up before its weight rises (None: never needed)."""
+    scale_timeout_seconds: float = SCALE_TIMEOUT_SECONDS
 
 
 class BreachError(Exception):
@@ -196,6 +201,48 @@ class StackOps:
                 self.note(f"{health.variant} has weight {weights[health.variant]} but {health.summary()} (target health after the apply)")
         return check
 
+    def scale_ahead(self, variant: str, share: Fraction) -> dict[str, Any] | None:
+        """Before `variant`'s share rises to `share` percent: if it is a container variant, run the
+        tasks that share needs (`ab_routing.rollout.capacity`). What was done, for the record; None
+        for other variants. CannotProceedError when AWS cannot be read or the tasks do not start."""
+        settings = next((v.container for v in self.config().variants if v.name == variant), None)
+        if settings is None:
+            return None
+        deployed = self.deployed.variant(variant)
+        if deployed is None or not deployed.ecs_cluster or not deployed.ecs_service or self.env.ecs is None:
+            self.note(
+                f"the stack outputs name no ECS service for {variant} (`ecsCluster`, `ecsService`): it is not scaled ahead of its "
+                "weight (deploy the stack with this program version); target tracking follows the traffic in minutes"
+            )
+            return None
+        until = floor_minute(self.env.clock())
+        try:
+            busiest = self.env.signals.busiest_minute(self.deployed.load_balancer_arn_suffix, until - LOOKBACK, until)
+        except SignalError as problem:
+            raise CannotProceedError(f"cannot read the load balancer's request rate to scale {variant} ahead: {problem}") from None
+        need = tasks_needed(busiest, share, settings.target_requests_per_target, settings.min_count, settings.max_count)
+        if need.capped:
+            self.note(
+                f"at {float(share):g}% {variant} needs {need.wanted} task(s) for the busiest minute of the last "
+                f"{LOOKBACK.seconds // 60} ({busiest} requests) at {settings.target_requests_per_target} requests per task, "
+                f"but maxCount is {settings.max_count}: its tasks will run above their target load"
+            )
+        try:
+            counts = scale_up(
+                self.env.ecs,
+                deployed.ecs_cluster,
+                deployed.ecs_service,
+                need.tasks,
+                clock=lambda: self.env.clock().timestamp(),
+                sleep=self.env.sleep,
+                say=self.env.status.say,
+                timeout=self.env.scale_timeout_seconds,
+            )
+        except ScaleError as problem:
+            raise CannotProceedError(f"could not scale {variant} up before raising its weight: {problem}") from None
+        self.env.status.say(f"{variant} runs {counts.running} task(s) for {float(share):g}% (busiest minute: {busiest} requests)")
+        return {"busiestMinuteRequests": busiest, "tasksNeeded": need.tasks, "tasksRunning": counts.running}
+
     def settle_file(self) -> tuple[dict[str, int], bool] | None:
         """Put the stack file in line with what is deployed; the deployed state, or None if unreadable."""
         try:
@@ -316,6 +363,10 @@ class Rollout:
             self.env.status.say(f"step {len(self.record['steps'])}/{len(steps)}: {self.variant} to {percent}%")
             if desired != current or sticky != want_sticky:
                 step["result"] = "applying"
+                if percent_of(desired, self.variant) > percent_of(current, self.variant):
+                    capacity = self.ops.scale_ahead(self.variant, percent_of(desired, self.variant))
+                    if capacity:
+                        step["capacity"] = capacity
                 self.ops.apply(desired, want_sticky)
                 current, sticky = desired, want_sticky
             else:
@@ -477,7 +528,8 @@ def move(
     control: str | None = None,
     reason: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """rollback / promote: one apply and verify; (exit code, record). The record is appended."""
+    """rollback / promote: one apply and verify; (exit code, record). The record is appended. A
+    container variant whose share rises is scaled up first (`StackOps.scale_ahead`)."""
     record: dict[str, Any] = {
         "command": command,
         "stack": ops.stack,
@@ -489,6 +541,10 @@ def move(
     try:
         before, sticky_before = ops.read()
         record["from"] = before
+        if percent_of(weights, variant) > percent_of(before, variant):
+            capacity = ops.scale_ahead(variant, percent_of(weights, variant))
+            if capacity:
+                record["capacity"] = capacity
         ops.apply(weights, sticky, control=control)
         record.update(outcome="done", reason=reason, stickinessTurnedOff=sticky_before and not sticky)
         code = EXIT_OK

@@ -1,5 +1,6 @@
 """What the bake watches besides the verdict: the variant's alarms, its request count and its
-healthy targets, each one AWS call. `Signals` is the seam tests replace."""
+healthy targets, and the load balancer's busiest minute (to scale a container variant ahead of a
+weight rise), each one AWS call. `Signals` is the seam tests replace."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ class Signals(Protocol):
         ...
 
     def health(self, target_group_arn: str) -> Health: ...
+
+    def busiest_minute(self, load_balancer: str, start: datetime, end: datetime) -> int:
+        """The load balancer's highest RequestCount (Sum) of one minute in [start, end); 0 without data."""
+        ...
 
 
 def _fail(call: str, problem: Exception) -> SignalError:
@@ -75,6 +80,23 @@ class AwsSignals:
         except (ClientError, BotoCoreError) as problem:
             raise _fail("GetMetricStatistics", problem) from None
         return int(sum(p.get("Sum", 0) for p in points))
+
+    def busiest_minute(self, load_balancer: str, start: datetime, end: datetime) -> int:
+        if end <= start:
+            return 0
+        try:
+            points = self.cloudwatch.get_metric_statistics(
+                Namespace=ALB_METRICS_NAMESPACE,
+                MetricName="RequestCount",
+                Dimensions=[{"Name": "LoadBalancer", "Value": load_balancer}],
+                StartTime=start,
+                EndTime=end,
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+        except (ClientError, BotoCoreError) as problem:
+            raise _fail("GetMetricStatistics", problem) from None
+        return int(max((p.get("Sum", 0) for p in points), default=0))
 
     def health(self, target_group_arn: str) -> Health:
         try:

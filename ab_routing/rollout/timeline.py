@@ -1,6 +1,7 @@
 """`rollout --dry-run`: the timeline a rollout would follow, computed from config alone (no AWS).
 
-Figures: the weights at each step; the earliest end of each bake; the minimum time until the variant
+Figures: the weights at each step (and, for a container variant, how it is scaled ahead of each
+step: `ab_routing.rollout.capacity`); the earliest end of each bake; the minimum time until the variant
 has all traffic (the bakes before the last step) and until the rollout ends (every bake); the
 longest a rollout may take (every step waiting maxDuration for minRequests); and the worst-case time
 from the start of a fault to the variant being out of rotation. That last one is the alarm's window
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ab_routing.model import RoutingConfig
+from ab_routing.rollout.capacity import LOOKBACK, SCALE_TIMEOUT_SECONDS
 from ab_routing.rollout.settings import RolloutSettings, format_duration
 from ab_routing.rollout.weights import percent_of, step_weights
 
@@ -40,6 +42,18 @@ def timeline(
         )
     alarm_window = config.alarms.period * config.alarms.evaluation_periods
     worst = alarm_window + check_seconds + int(settle_seconds)
+    container = config.variant(variant).container
+    scale_ahead = (
+        {
+            "minCount": container.min_count,
+            "maxCount": container.max_count,
+            "targetRequestsPerTarget": container.target_requests_per_target,
+            "lookbackSeconds": int(LOOKBACK.total_seconds()),
+            "timeoutSeconds": int(SCALE_TIMEOUT_SECONDS),
+        }
+        if container
+        else None
+    )
     return {
         "variant": variant,
         "dryRun": True,
@@ -48,7 +62,8 @@ def timeline(
         "minRequests": settings.min_requests,
         "minimumSecondsToFullTraffic": settings.bake_seconds * max(0, len(steps) - 1),
         "minimumSecondsToEnd": elapsed,
-        "maximumSeconds": settings.max_duration_seconds * len(steps),
+        "maximumSeconds": (settings.max_duration_seconds + (int(SCALE_TIMEOUT_SECONDS) if container else 0)) * len(steps),
+        "scaleAhead": scale_ahead,
         "rollback": {
             "alarmWindowSeconds": alarm_window,
             "checkSeconds": check_seconds,
@@ -75,6 +90,13 @@ def render_timeline(doc: Mapping[str, Any], stack: str) -> str:
             f"then at least {doc['minRequests']} requests (earliest end +{d(step['earliestEndSeconds'])})"
         )
     rb = doc["rollback"]
+    if doc.get("scaleAhead"):
+        sa = doc["scaleAhead"]
+        lines.append(
+            f"before each step: {doc['variant']} (a container variant) is scaled to ceil(busiest minute of the last "
+            f"{d(sa['lookbackSeconds'])} x share / {sa['targetRequestsPerTarget']}) tasks within {sa['minCount']}..{sa['maxCount']}, "
+            f"waiting up to {d(sa['timeoutSeconds'])} for them to run"
+        )
     lines += [
         f"minimum time to full traffic: {d(doc['minimumSecondsToFullTraffic'])}; "
         f"to the end of the last bake: {d(doc['minimumSecondsToEnd'])}",

@@ -1,0 +1,121 @@
+"""Scale a container variant up before its weight rises: target tracking reacts in minutes.
+
+A container variant's Fargate service scales on ALBRequestCountPerTarget (target tracking), which
+adds tasks only after minutes of requests above its target: CloudWatch's alarm on one-minute data,
+then the scale-out, then the tasks' start and health checks. A variant whose weight jumps from 10 %
+to 25 % would serve the new share on the tasks it had. So `rollout` and `promote`, before an apply
+that raises a container variant's share:
+1. read the load balancer's busiest minute of the last `LOOKBACK` (RequestCount, Sum per minute);
+2. compute the tasks the variant needs at the new share: ceil(busiest minute x share /
+   targetRequestsPerTarget), within minCount..maxCount (`tasks_needed`, pure);
+3. if the service wants fewer, raise its desired count (ECS UpdateService; Pulumi ignores the
+   service's desired count, autoscaling owns it) and wait until that many tasks run (`scale_up`),
+   up to `SCALE_TIMEOUT_SECONDS`; only then is the weight applied.
+Nothing is ever scaled down here: target tracking does that after its scale-in cooldown if the
+traffic does not come.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+LOOKBACK = timedelta(minutes=15)
+"""How far back the busiest minute is looked for."""
+SCALE_TIMEOUT_SECONDS = 600.0
+"""How long the new tasks may take to run (image pull, start, health-check grace) before the step stops."""
+POLL_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class TasksNeeded:
+    tasks: int
+    """What to run: `wanted` within minCount..maxCount."""
+    wanted: int
+    """Tasks the share needs at the target load per task, before the bounds."""
+
+    @property
+    def capped(self) -> bool:
+        """maxCount is too low for the share: the tasks will run above their target load."""
+        return self.wanted > self.tasks
+
+
+def tasks_needed(busiest_minute: int, share_percent: Fraction | int, per_task: int, min_count: int, max_count: int) -> TasksNeeded:
+    """Tasks a variant needs to take `share_percent` (exact: weights give thirds) of
+    `busiest_minute` requests at `per_task` requests per task per minute (its autoscaling target),
+    within `min_count`..`max_count`."""
+    if per_task < 1 or min_count > max_count or busiest_minute < 0 or not 0 <= share_percent <= 100:
+        raise ValueError(f"tasks_needed({busiest_minute}, {share_percent}, {per_task}, {min_count}, {max_count}): out of range")
+    wanted = math.ceil(busiest_minute * Fraction(share_percent) / (100 * per_task))
+    return TasksNeeded(tasks=min(max(wanted, min_count), max_count), wanted=wanted)
+
+
+class ScaleError(Exception):
+    """ECS could not be read or changed, or the tasks did not start in time; the message says which."""
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    desired: int
+    running: int
+    pending: int
+
+
+def _fail(call: str, problem: Exception) -> ScaleError:
+    if isinstance(problem, ClientError):
+        info = problem.response.get("Error", {})
+        return ScaleError(f"ECS {call} failed: {info.get('Code', '?')}: {info.get('Message', problem)}")
+    return ScaleError(f"ECS {call} failed: {problem}")
+
+
+def service_counts(ecs: Any, cluster: str, service: str) -> ServiceCounts:
+    try:
+        found = ecs.describe_services(cluster=cluster, services=[service])
+    except (ClientError, BotoCoreError) as problem:
+        raise _fail("DescribeServices", problem) from None
+    services = [s for s in found.get("services", []) if s.get("status") != "INACTIVE"]
+    if not services:
+        raise ScaleError(f"ECS service {service} is not in cluster {cluster} (outputs `ecsCluster`, `ecsService`); run `pulumi up`")
+    s = services[0]
+    return ServiceCounts(int(s.get("desiredCount", 0)), int(s.get("runningCount", 0)), int(s.get("pendingCount", 0)))
+
+
+def scale_up(
+    ecs: Any,
+    cluster: str,
+    service: str,
+    tasks: int,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    say: Callable[[str], None],
+    timeout: float = SCALE_TIMEOUT_SECONDS,
+) -> ServiceCounts:
+    """Make `service` run at least `tasks` tasks, raising its desired count if lower; waits until
+    they run. Returns the counts then; ScaleError when ECS refuses or the tasks do not start in time."""
+    counts = service_counts(ecs, cluster, service)
+    if counts.desired < tasks:
+        say(f"scaling {service} from {counts.desired} to {tasks} task(s) before the weight rises")
+        try:
+            ecs.update_service(cluster=cluster, service=service, desiredCount=tasks)
+        except (ClientError, BotoCoreError) as problem:
+            raise _fail("UpdateService", problem) from None
+    began = clock()
+    while True:
+        counts = service_counts(ecs, cluster, service)
+        if counts.running >= tasks:
+            return counts
+        waited = clock() - began
+        if waited >= timeout:
+            raise ScaleError(
+                f"{service} runs {counts.running} of {tasks} task(s) after {waited:.0f} s ({counts.pending} pending): "
+                "check the service's events (image pull, subnets, quotas); the weight was not raised"
+            )
+        say(f"waiting for {service}: {counts.running}/{tasks} task(s) running, {counts.pending} pending")
+        sleep(min(POLL_SECONDS, timeout - waited))
