@@ -206,3 +206,35 @@ def test_aws_signals_read_alarms_requests_and_health() -> None:
     assert signals.requests("app/lb/1", "targetgroup/c/2", start, start) == 0
     health = signals.health("arn")
     assert (health.healthy, health.registered, health.checked) == (1, 2, True)
+
+
+def test_on_a_terminal_the_status_line_is_redrawn_in_place_and_left_once() -> None:
+    import io
+
+    from ab_routing.rollout.status import StatusLine
+
+    stream = io.StringIO()
+    status = StatusLine(stream=stream, force_terminal=True)
+    status.start(lambda: "step 1 challenger 25% | requests 120/500")
+    status.checked()  # on a terminal a check prints nothing: the live line shows it
+    status.say("note: messages go above the live line")
+    status.stop()
+    out = stream.getvalue()
+    assert "\r\x1b[2K" in out  # erased and redrawn in place, not appended
+    assert out.index("note: messages go above the live line") < out.rindex("step 1 challenger 25%")
+    last = out.rsplit("\x1b[2K", 1)[1]
+    assert last == "step 1 challenger 25% | requests 120/500\n"  # left once, as a plain line, when it stops
+
+
+def test_off_a_terminal_each_check_is_one_plain_line() -> None:
+    import io
+
+    from ab_routing.rollout.status import StatusLine
+
+    stream = io.StringIO()
+    status = StatusLine(stream=stream)
+    status.start(lambda: "step 1 challenger 25% | requests 120/500")
+    status.checked()
+    status.checked()
+    status.stop()
+    assert stream.getvalue() == "step 1 challenger 25% | requests 120/500\n" * 2
