@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from ab_routing.aws_errors import NO_CREDENTIALS, describe
 from ab_routing.commands import CommandError
 from ab_routing.exits import EXIT_FAILURE
 from ab_routing.logs.fields import FIELDS
@@ -131,9 +132,8 @@ def run_query(
                 rows.append({name: _convert(name, cell) for name, cell in zip(header, cells, strict=True)})
         return rows
     except NoCredentialsError:
-        raise AthenaError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
+        raise AthenaError(NO_CREDENTIALS) from None
     except ClientError as error:
-        info = error.response.get("Error", {})
-        raise AthenaError(f"Athena refused the query: {info.get('Code', '?')}: {info.get('Message', error)}") from None
+        raise AthenaError(f"Athena refused the query: {describe(error)}") from None
     except BotoCoreError as error:
         raise AthenaError(f"cannot reach Athena: {error}") from None

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from ab_routing.aws_errors import NO_CREDENTIALS
 from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID
 
 DELIVERY_MARGIN = timedelta(minutes=30)
@@ -94,7 +95,7 @@ def days(start: datetime, end: datetime) -> Iterator[date]:
 def _s3_error(error: Exception, location: S3Location) -> SourceError:
     where = f"s3://{location.bucket}/{location.prefix}"
     if isinstance(error, NoCredentialsError):
-        return SourceError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        return SourceError(NO_CREDENTIALS)
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         code = str(info.get("Code", "?"))

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ab_routing import metrics
+from ab_routing.aws_errors import NO_CREDENTIALS, describe
 from ab_routing.metrics import NAMESPACE
 from ab_routing.report.window import Window
 
@@ -96,12 +97,9 @@ def fetch_metrics(
     try:
         sums = _get(client, sum_queries, window)
     except NoCredentialsError:
-        raise MetricsError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
-    except ClientError as error:
-        info = error.response.get("Error", {})
-        raise MetricsError(f"CloudWatch GetMetricData failed: {info.get('Code', '?')}: {info.get('Message', error)}") from None
-    except BotoCoreError as error:
-        raise MetricsError(f"CloudWatch GetMetricData failed: {error}") from None
+        raise MetricsError(NO_CREDENTIALS) from None
+    except (ClientError, BotoCoreError) as error:
+        raise MetricsError(f"CloudWatch GetMetricData failed: {describe(error)}") from None
     for query_id, result in sums.items():
         if result.status not in ("Complete", "PartialData"):
             raise MetricsError(f"CloudWatch could not answer query {query_id}: status {result.status}")

@@ -26,6 +26,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ab_routing.aws_errors import describe
+
 LOOKBACK = timedelta(minutes=15)
 """How far back the busiest minute is looked for."""
 SCALE_TIMEOUT_SECONDS = 600.0
@@ -68,10 +70,7 @@ class ServiceCounts:
 
 
 def _fail(call: str, problem: Exception) -> ScaleError:
-    if isinstance(problem, ClientError):
-        info = problem.response.get("Error", {})
-        return ScaleError(f"ECS {call} failed: {info.get('Code', '?')}: {info.get('Message', problem)}")
-    return ScaleError(f"ECS {call} failed: {problem}")
+    return ScaleError(f"ECS {call} failed: {describe(problem)}")
 
 
 def service_counts(ecs: Any, cluster: str, service: str) -> ServiceCounts:

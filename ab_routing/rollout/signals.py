@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ab_routing.aws_errors import describe
 from ab_routing.naming import ALB_METRICS_NAMESPACE
 
 
@@ -43,10 +44,7 @@ class Signals(Protocol):
 
 
 def _fail(call: str, problem: Exception) -> SignalError:
-    if isinstance(problem, ClientError):
-        info = problem.response.get("Error", {})
-        return SignalError(f"{call} failed: {info.get('Code', '?')}: {info.get('Message', problem)}")
-    return SignalError(f"{call} failed: {problem}")
+    return SignalError(f"{call} failed: {describe(problem)}")
 
 
 class AwsSignals:
@@ -64,14 +62,15 @@ class AwsSignals:
         found = {a["AlarmName"]: a["StateValue"] for a in alarms}
         return {name: found.get(name, "MISSING") for name in names}
 
-    def requests(self, load_balancer: str, target_group: str, start: datetime, end: datetime) -> int:
+    def _request_counts(self, dimensions: Mapping[str, str], start: datetime, end: datetime) -> list[float]:
+        """RequestCount Sums per minute in [start, end) for one set of dimensions."""
         if end <= start:
-            return 0
+            return []
         try:
             points = self.cloudwatch.get_metric_statistics(
                 Namespace=ALB_METRICS_NAMESPACE,
                 MetricName="RequestCount",
-                Dimensions=[{"Name": "LoadBalancer", "Value": load_balancer}, {"Name": "TargetGroup", "Value": target_group}],
+                Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
                 StartTime=start,
                 EndTime=end,
                 Period=60,
@@ -79,24 +78,13 @@ class AwsSignals:
             )["Datapoints"]
         except (ClientError, BotoCoreError) as problem:
             raise _fail("GetMetricStatistics", problem) from None
-        return int(sum(p.get("Sum", 0) for p in points))
+        return [float(p.get("Sum", 0)) for p in points]
+
+    def requests(self, load_balancer: str, target_group: str, start: datetime, end: datetime) -> int:
+        return int(sum(self._request_counts({"LoadBalancer": load_balancer, "TargetGroup": target_group}, start, end)))
 
     def busiest_minute(self, load_balancer: str, start: datetime, end: datetime) -> int:
-        if end <= start:
-            return 0
-        try:
-            points = self.cloudwatch.get_metric_statistics(
-                Namespace=ALB_METRICS_NAMESPACE,
-                MetricName="RequestCount",
-                Dimensions=[{"Name": "LoadBalancer", "Value": load_balancer}],
-                StartTime=start,
-                EndTime=end,
-                Period=60,
-                Statistics=["Sum"],
-            )["Datapoints"]
-        except (ClientError, BotoCoreError) as problem:
-            raise _fail("GetMetricStatistics", problem) from None
-        return int(max((p.get("Sum", 0) for p in points), default=0))
+        return int(max(self._request_counts({"LoadBalancer": load_balancer}, start, end), default=0))
 
     def health(self, target_group_arn: str) -> Health:
         try:
