@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from ab_routing.exits import EXIT_INVALID
+from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 if TYPE_CHECKING:
     from ab_routing.model import RoutingConfig
@@ -100,6 +100,27 @@ def add_region_argument(p: argparse.ArgumentParser) -> None:
 def error(message: str) -> None:
     """A message on stderr, prefixed like every command's."""
     print(f"error: {message}", file=sys.stderr)
+
+
+def save_metrics(path: Path, write: Callable[[Path], None]) -> None:
+    """Write `--save-metrics PATH` with `write`; a path that cannot be written is bad input (exit 2)."""
+    try:
+        write(path)
+    except OSError as problem:
+        raise CommandError(f"--save-metrics {path}: cannot write it ({problem.strerror})", EXIT_INVALID) from None
+
+
+def emit(document_json: str, text: Callable[[], str], *, as_json: bool, nothing: str | None = None) -> int:
+    """Print a command's result: its JSON document with --json, else its text; exit 0. With
+    `nothing` (why there is nothing to show), say so on stderr, still print the JSON document for
+    machines, and exit 1."""
+    if nothing is not None:
+        error(nothing)
+        if as_json:
+            sys.stdout.write(document_json)
+        return EXIT_FAILURE
+    sys.stdout.write(document_json if as_json else text())
+    return EXIT_OK
 
 
 def load_stack(args: argparse.Namespace) -> tuple[StackFiles, RoutingConfig]:

@@ -385,6 +385,14 @@ def test_an_engine_failure_is_a_clear_exit_1(project: Path, capsys: pytest.Captu
     assert code == 1 and "DuckDB could not aggregate the log files from" in err and "Out of Memory" in err
 
 
+def test_an_unwritable_save_metrics_path_exits_2_naming_the_flag(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_log(project / "logs" / "a.log", fixture_lines(), compress=False)
+    target = project / "no-such-dir" / "minutes.csv"
+    code, _, err = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m",
+                       "--save-metrics", str(target))  # fmt: skip
+    assert code == 2 and f"error: --save-metrics {target}: cannot write it (No such file or directory)" in err
+
+
 def test_access_logs_off_says_how_to_turn_them_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_stack(tmp_path)
     (tmp_path / "outputs.json").write_text(json.dumps(outputs_document(None)))

@@ -77,3 +77,11 @@ def test_a_bad_metrics_file_exits_2_naming_its_line(project: Path, capsys: pytes
     code = main(["report", "--dir", str(project), "--outputs", str(project / "outputs.json"), "--metrics-file", str(project / "bad.csv")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "bad.csv: line 2: errors 9 > requests 5" in err and "Traceback" not in err
+
+
+def test_an_unwritable_save_metrics_path_exits_2_naming_the_flag(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = project / "no-such-dir" / "saved.csv"
+    code = main(["report", "--dir", str(project), "--outputs", str(project / "outputs.json"), "--metrics-file", str(project / "m.csv"),
+                 "--save-metrics", str(target)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and f"error: --save-metrics {target}: cannot write it (No such file or directory)" in err

@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import CommandError, add_stack_arguments, error, flag_type, load_deployed, load_stack
-from ab_routing.exits import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from ab_routing.commands import CommandError, add_stack_arguments, emit, error, flag_type, load_deployed, load_stack, save_metrics
 from ab_routing.logs.collect import ENGINES, ClientFactory
 from ab_routing.report.window import Since, parse_since
 
@@ -124,17 +123,9 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
         print(f"warning: {text}", file=sys.stderr)
     doc = document(analysis, stack=args.stack, source=source, files=count)
     if args.save_metrics is not None:
-        try:
-            write_metrics(period_counts(analysis), args.save_metrics)
-        except OSError as problem:
-            raise CommandError(f"--save-metrics {args.save_metrics}: {problem.strerror}", EXIT_INVALID) from None
-    if in_window == 0:
-        error(
-            f"no request of load balancer {scope.load_balancer} between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
-            f"in {source} ({analysis.lines} line(s) read); widen --since or check --start and --source"
-        )
-        if args.json:
-            sys.stdout.write(render_json(doc))
-        return EXIT_FAILURE
-    sys.stdout.write(render_json(doc) if args.json else render_text(doc))
-    return EXIT_OK
+        save_metrics(args.save_metrics, lambda path: write_metrics(period_counts(analysis), path))
+    nothing = (
+        f"no request of load balancer {scope.load_balancer} between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
+        f"in {source} ({analysis.lines} line(s) read); widen --since or check --start and --source"
+    )
+    return emit(render_json(doc), lambda: render_text(doc), as_json=args.json, nothing=nothing if in_window == 0 else None)

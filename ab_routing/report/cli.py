@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import add_region_argument, add_stack_arguments, flag_type, number_type
-from ab_routing.exits import EXIT_FAILURE, EXIT_OK
+from ab_routing.commands import add_region_argument, add_stack_arguments, emit, error, flag_type, number_type, save_metrics
+from ab_routing.exits import EXIT_FAILURE
 from ab_routing.experiment import parse_start
 from ab_routing.report.window import parse_since
 
@@ -110,10 +110,6 @@ def _aws_client(service: str, region: str | None) -> Any:
     return boto3.client(service, region_name=region)  # pyright: ignore[reportUnknownMemberType]
 
 
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
 def run_report(
     args: argparse.Namespace,
     *,
@@ -128,7 +124,7 @@ def run_report(
         _check_sources(args)
         return _run(args, clock, client_factory, logs_client_factory)
     except CommandError as problem:
-        _error(str(problem))
+        error(str(problem))
         return problem.exit_code
 
 
@@ -201,20 +197,13 @@ def _run(
     if args.save_metrics is not None:
         from ab_routing.report.metrics_file import write_metrics
 
-        try:
-            write_metrics(args.save_metrics, window, metrics)
-        except OSError as error:
-            raise CommandError(f"--save-metrics {args.save_metrics}: cannot write it ({error.strerror})", EXIT_FAILURE) from None
-    if report["status"] == "no data":
-        _error(
-            f"no requests recorded for any variant between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} UTC "
-            f"in {where}; check --region and the experiment start, or send traffic to the load balancer"
-        )
-        if args.json:
-            sys.stdout.write(render_json(report))
-        return EXIT_FAILURE
-    sys.stdout.write(render_json(report) if args.json else render_text(report))
-    return EXIT_OK
+        save_metrics(args.save_metrics, lambda path: write_metrics(path, window, metrics))
+    nothing = (
+        f"no requests recorded for any variant between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} UTC "
+        f"in {where}; check --region and the experiment start, or send traffic to the load balancer"
+    )
+    no_data = report["status"] == "no data"
+    return emit(render_json(report), lambda: render_text(report), as_json=args.json, nothing=nothing if no_data else None)
 
 
 def _from_cloudwatch(
