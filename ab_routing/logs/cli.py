@@ -87,7 +87,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory: ClientFactory) -> int:
-    from ab_routing.logs.collect import collect
+    from ab_routing.logs.collect import LogRequest, collect
     from ab_routing.logs.figures import analyse, document, warnings
     from ab_routing.logs.metrics_csv import period_counts, write_metrics
     from ab_routing.logs.query import Scope
@@ -101,18 +101,8 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
     scope = Scope(deployed.load_balancer_arn_suffix, start, end)
     region = str(files.config.get("aws:region") or config.region)
     progress = _progress(args)
-    got = collect(
-        args.engine,
-        source=args.source,
-        flag="--source",
-        stack=args.stack,
-        config=config,
-        deployed=deployed,
-        scope=scope,
-        region=region,
-        client_factory=client_factory,
-        progress=progress,
-    )
+    request = LogRequest(args.engine, args.source, "--source", args.stack, config, deployed, scope, region)
+    got = collect(request, client_factory=client_factory, progress=progress)
     source, count = got.source, got.files
     analysis = analyse(got.rows, deployed, start, end, refused_lines=got.refused_lines)
     if args.engine == "athena":

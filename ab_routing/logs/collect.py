@@ -36,24 +36,28 @@ class LogRows:
     files: int
 
 
-def collect(
-    engine: str,
-    *,
-    source: str | None,
-    flag: str,
-    stack: str,
-    config: RoutingConfig,
-    deployed: Deployed,
-    scope: Scope,
-    region: str,
-    client_factory: ClientFactory,
-    progress: Progress,
-) -> LogRows:
-    """The aggregation rows of `scope`. `source` is a path or `s3://...` (None: the stack's bucket);
-    `flag` names the option it came from in messages (`--source` for `logs`, `--log-source` for `report`)."""
-    if engine == "athena":
-        return _athena(deployed, scope, region, client_factory, progress)
-    return _duckdb(source, flag, stack, config, deployed, scope, region, client_factory, progress)
+@dataclass(frozen=True)
+class LogRequest:
+    """Which lines to aggregate, for whom, and how to say where they came from in messages."""
+
+    engine: str
+    """`duckdb` (files, local or S3) or `athena` (the stack's Glue table)."""
+    source: str | None
+    """A path or `s3://...`; None: the stack's access-log bucket."""
+    flag: str
+    """The option `source` came from, for messages: `--source` for `logs`, `--log-source` for `report`."""
+    stack: str
+    config: RoutingConfig
+    deployed: Deployed
+    scope: Scope
+    region: str
+
+
+def collect(request: LogRequest, *, client_factory: ClientFactory, progress: Progress) -> LogRows:
+    """The aggregation rows of `request.scope`."""
+    if request.engine == "athena":
+        return _athena(request, client_factory, progress)
+    return _duckdb(request, client_factory, progress)
 
 
 def _account(deployed: Deployed) -> list[str]:
@@ -62,23 +66,16 @@ def _account(deployed: Deployed) -> list[str]:
     return [parts[4]] if len(parts) > 5 and parts[4] else []
 
 
-def _duckdb(
-    source: str | None,
-    flag: str,
-    stack: str,
-    config: RoutingConfig,
-    deployed: Deployed,
-    scope: Scope,
-    region: str,
-    client_factory: ClientFactory,
-    progress: Progress,
-) -> LogRows:
+def _duckdb(request: LogRequest, client_factory: ClientFactory, progress: Progress) -> LogRows:
     import duckdb
 
     from ab_routing.logs.duck import aggregate_files
     from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
     from ab_routing.outputs import OutputsError
 
+    source, flag, stack, config, deployed, scope = (
+        request.source, request.flag, request.stack, request.config, request.deployed, request.scope
+    )  # fmt: skip
     try:
         if source is not None:
             where = parse_source(source, flag)
@@ -96,11 +93,11 @@ def _duckdb(
         with tempfile.TemporaryDirectory(prefix="ab-routing-s3-") as tmp:
             if isinstance(where, S3Location):
                 shown = f"s3://{where.bucket}/{where.prefix}".rstrip("/")
-                client = client_factory("s3", region)
+                client = client_factory("s3", request.region)
                 keys = s3_keys(
                     client,
                     where,
-                    region=region,
+                    region=request.region,
                     accounts=_account(deployed),
                     load_balancer=scope.load_balancer,
                     start=scope.start,
@@ -130,18 +127,19 @@ def _duckdb(
         raise CommandError(str(problem), problem.exit_code) from None
 
 
-def _athena(deployed: Deployed, scope: Scope, region: str, client_factory: ClientFactory, progress: Progress) -> LogRows:
+def _athena(request: LogRequest, client_factory: ClientFactory, progress: Progress) -> LogRows:
     from ab_routing.logs.athena import AthenaError, AthenaTable, run_query
     from ab_routing.outputs import OutputsError
 
     try:
+        deployed = request.deployed
         table = AthenaTable(deployed.require("logsDatabase"), deployed.require("logsTable"), deployed.require("athenaWorkGroup"))
     except OutputsError as problem:
         raise CommandError(
             f"{problem} (Athena needs the stack's Athena resources; turn access logs on and run `pulumi up`)", problem.exit_code
         ) from None
     try:
-        rows = run_query(client_factory("athena", region), table, scope, progress=progress)
+        rows = run_query(client_factory("athena", request.region), table, request.scope, progress=progress)
     except AthenaError as problem:
         raise CommandError(str(problem), problem.exit_code) from None
     return LogRows(rows, 0, f"athena:{table.database}.{table.table}", 0)

@@ -267,7 +267,7 @@ def _from_logs(
     from dataclasses import replace
 
     from ab_routing.commands import CommandError
-    from ab_routing.logs.collect import collect
+    from ab_routing.logs.collect import LogRequest, collect
     from ab_routing.logs.figures import analyse, warnings
     from ab_routing.logs.metrics_csv import period_counts
     from ab_routing.logs.query import Scope
@@ -288,18 +288,9 @@ def _from_logs(
     window = Window(shaped.since, shaped.start, shaped.end, 60, minutes, 60)
     engine = "athena" if args.source == "athena" else "duckdb"
     progress = (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
-    got = collect(
-        engine,
-        source=args.log_source,
-        flag="--log-source",
-        stack=args.stack,
-        config=config,
-        deployed=deployed,
-        scope=Scope(deployed.load_balancer_arn_suffix, window.start, window.end),
-        region=region,
-        client_factory=client_factory,
-        progress=progress,
-    )
+    scope = Scope(deployed.load_balancer_arn_suffix, window.start, window.end)
+    request = LogRequest(engine, args.log_source, "--log-source", args.stack, config, deployed, scope, region)
+    got = collect(request, client_factory=client_factory, progress=progress)
     analysis = analyse(got.rows, deployed, window.start, window.end, refused_lines=got.refused_lines)
     if engine == "athena":
         analysis.field_counts = None
