@@ -44,10 +44,7 @@ def build_plan(files: StackFiles) -> dict[str, Any]:
         "variants": [_variant(v, share_of[v.name]) for v in config.variants],
         "resources": [_resource(r) for r in ordered(run.recording.registrations)],
         "awsxChildren": sorted(
-            (
-                {"component": c.component, "urn": c.urn, "type": c.type, "name": c.name, "role": c.role}
-                for c in run.recording.awsx_children
-            ),
+            ({"component": c.component, "urn": c.urn, "type": c.type, "name": c.name, "role": c.role} for c in run.recording.awsx_children),
             key=lambda c: c["urn"],
         ),
         "lookups": sorted(

@@ -34,9 +34,7 @@ def forward_action(
                 aws.lb.ListenerDefaultActionForwardTargetGroupArgs(arn=target_group_arns[v.name], weight=v.weight)
                 for v in sorted(variants, key=lambda v: v.name)
             ],
-            stickiness=aws.lb.ListenerDefaultActionForwardStickinessArgs(
-                enabled=stickiness.enabled, duration=stickiness.duration
-            ),
+            stickiness=aws.lb.ListenerDefaultActionForwardStickinessArgs(enabled=stickiness.enabled, duration=stickiness.duration),
         ),
     )
 
@@ -88,16 +86,12 @@ def override_conditions(variant: Variant, override: Override) -> list[aws.lb.Lis
     assert override.header is not None, "override rules exist only while the header is on"
     conditions = [
         aws.lb.ListenerRuleConditionArgs(
-            http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
-                http_header_name=override.header, values=[variant.name]
-            )
+            http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=override.header, values=[variant.name])
         )
     ]
     if override.source_cidrs:
         conditions.append(
-            aws.lb.ListenerRuleConditionArgs(
-                source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(override.source_cidrs))
-            )
+            aws.lb.ListenerRuleConditionArgs(source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(override.source_cidrs)))
         )
     return conditions
 

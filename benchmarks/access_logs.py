@@ -149,5 +149,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"duckdb files re-read line by line: {rounds[0][0]['fallbackFiles']}")
     print(f"duckdb peak RSS on a quarter of the files: {quarter['peakRssMb']:.0f} MB (all files: {rounds[0][0]['peakRssMb']:.0f} MB)")
 
+
 if __name__ == "__main__":
     main()

@@ -172,9 +172,7 @@ def test_timeout_must_be_less_than_interval(interval: int, timeout: int) -> None
     if timeout < interval:
         assert parse_config(raw).variant("challenger").health_check.timeout == timeout
     else:
-        assert f"variants.challenger.healthCheck.timeout: got {timeout}; must be less than interval ({interval})" in " ".join(
-            problems(raw)
-        )
+        assert f"variants.challenger.healthCheck.timeout: got {timeout}; must be less than interval ({interval})" in " ".join(problems(raw))
 
 
 @pytest.mark.parametrize(
@@ -207,9 +205,7 @@ def test_bad_target_names_its_index_and_type() -> None:
 
 
 def test_lambda_variant_rejects_port_protocol_and_second_function() -> None:
-    found = problems(
-        with_variant(targetType="lambda", port=8080, protocol="HTTP", targets=[LAMBDA_ARN, LAMBDA_ARN + ":v2"])
-    )
+    found = problems(with_variant(targetType="lambda", port=8080, protocol="HTTP", targets=[LAMBDA_ARN, LAMBDA_ARN + ":v2"]))
     text = "\n".join(found)
     assert "variants.challenger.port: got 8080; not allowed for a lambda variant" in text
     assert "variants.challenger.protocol" in text

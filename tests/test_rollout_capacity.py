@@ -49,9 +49,7 @@ def test_fractional_shares_are_exact() -> None:
     assert tasks_needed(301, third, 100, 1, 10).tasks == 2
 
 
-@pytest.mark.parametrize(
-    "args", [(-1, 10, 100, 1, 2), (10, 101, 100, 1, 2), (10, -1, 100, 1, 2), (10, 10, 0, 1, 2), (10, 10, 100, 3, 2)]
-)
+@pytest.mark.parametrize("args", [(-1, 10, 100, 1, 2), (10, 101, 100, 1, 2), (10, -1, 100, 1, 2), (10, 10, 0, 1, 2), (10, 10, 100, 3, 2)])
 def test_out_of_range_arguments_are_refused(args: tuple[int, int, int, int, int]) -> None:
     with pytest.raises(ValueError, match="out of range"):
         tasks_needed(*args)

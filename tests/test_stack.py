@@ -65,9 +65,7 @@ def test_listener_port_and_protocol_come_from_config() -> None:
 
 def test_one_target_group_per_variant_with_its_settings_and_no_fixed_name() -> None:
     raw = base_raw()
-    raw["variants"]["challenger"].update(
-        {"protocol": "HTTPS", "deregistrationDelay": 10, "slowStart": 60, "algorithm": "round_robin"}
-    )
+    raw["variants"]["challenger"].update({"protocol": "HTTPS", "deregistrationDelay": 10, "slowStart": 60, "algorithm": "round_robin"})
     groups = by_type(run(raw), TARGET_GROUP)
     assert set(groups) == {"champion", "challenger"}
     challenger = groups["challenger"].inputs
@@ -170,9 +168,7 @@ def test_override_rule_per_variant_matches_header_and_forwards_to_that_variant()
     challenger = rules["challenger-override"].inputs
     assert challenger["listenerArn"] == result.outputs["listenerArn"]
     assert challenger["conditions"] == [{"httpHeader": {"httpHeaderName": "X-Model-Variant", "values": ["challenger"]}}]
-    assert challenger["actions"] == [
-        {"type": "forward", "targetGroupArn": result.outputs["variants"]["challenger"]["targetGroupArn"]}
-    ]
+    assert challenger["actions"] == [{"type": "forward", "targetGroupArn": result.outputs["variants"]["challenger"]["targetGroupArn"]}]
     priorities = {r.inputs["priority"] for r in rules.values()}
     assert len(priorities) == 2 and all(1 <= p <= 50000 for p in priorities)
 

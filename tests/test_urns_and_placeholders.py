@@ -62,9 +62,7 @@ def rich() -> OfflineRun:
     }
     raw["dns"] = {"zoneId": "Z0123456789ABCDEFGHIJ", "recordName": "models.example.com"}
     raw["accessLogs"] = {"enabled": True}
-    raw["loadBalancer"] = {
-        "webAclArn": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/m/7c1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
-    }
+    raw["loadBalancer"] = {"webAclArn": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/m/7c1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"}
     raw["alarms"] = {"emails": ["oncall@example.com"]}
     return run(raw)
 

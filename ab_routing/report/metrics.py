@@ -109,11 +109,7 @@ def fetch_metrics(
     for i, v in enumerate(variants):
         series = {metric: _series(sums[f"s{i}_{j}"], window) for j, metric in enumerate(SUM_METRICS)}
         avg, samples = means.get(v.name, ((), ()))
-        out.append(
-            VariantMetrics(
-                v.name, series[REQUESTS], series[TARGET_5XX], series[CONNECTION_ERRORS], latency[v.name], avg, samples
-            )
-        )
+        out.append(VariantMetrics(v.name, series[REQUESTS], series[TARGET_5XX], series[CONNECTION_ERRORS], latency[v.name], avg, samples))
     return tuple(out)
 
 
