@@ -307,3 +307,59 @@ def test_dry_run_of_a_container_variant_says_how_it_is_scaled(project: Project, 
     assert project.run("rollout", "--variant", "challenger", "--dry-run") == 0
     assert "scaled to ceil(busiest minute of the last 15m x share / 100) tasks within 2..8" in capsys.readouterr().out
     assert project.ecs is not None and project.ecs.updates == []
+
+
+# -- stickiness turned off by a rollback stays remembered until a rollout turns it back on -------
+
+
+def _roll_back_automatically(project: Project) -> None:
+    project.verdicts.script = lambda elapsed: VariantVerdict("roll back", "error rate +3.0 pp")
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 3
+    assert project.alb.weights() == ({"champion": 90, "challenger": 0}, False)
+    project.verdicts.script = lambda elapsed: VariantVerdict("keep collecting")
+
+
+def test_a_manual_rollback_after_an_automatic_one_keeps_the_promise_to_turn_stickiness_on(project: Project) -> None:
+    _roll_back_automatically(project)
+    assert project.run("rollback", "--variant", "challenger") == 0  # stickiness already off: nothing of its own to remember
+    assert project.records()[-1]["stickinessTurnedOff"] is True
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.alb.weights() == ({"champion": 0, "challenger": 100}, True)
+    assert project.records()[-1]["stickinessTurnedOff"] is False
+
+
+def test_a_failed_rollout_in_between_does_not_forget_it_either(project: Project) -> None:
+    _roll_back_automatically(project)
+    project.behave(failUp=True)
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 1
+    assert project.records()[-1]["stickinessTurnedOff"] is True
+    project.behave(failUp=False)
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.alb.weights() == ({"champion": 0, "challenger": 100}, True)
+
+
+def test_stickiness_the_user_turned_off_is_never_turned_on(project: Project) -> None:
+    project.alb.reset({"champion": 90, "challenger": 10}, sticky=False)
+    text = project.stack_file.read_text()
+    project.stack_file.write_text(text.replace("ab-routing:stickiness: {enabled: true", "ab-routing:stickiness: {enabled: false"))
+    assert project.run("rollback", "--variant", "challenger") == 0
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.alb.weights() == ({"champion": 0, "challenger": 100}, False)
+
+
+def test_a_rollback_whose_apply_fails_still_names_the_breach(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    project.signals.alarm_at = ("challenger-latency-p99", 20 * 60)
+    states = project.signals.alarm_states
+
+    def alarm_then_broken_apply(names: list[str]) -> dict[str, str]:
+        found = states(names)
+        if "ALARM" in found.values():
+            project.behave(failUp=True)
+        return found
+
+    project.signals.alarm_states = alarm_then_broken_apply  # type: ignore[method-assign]
+    assert project.run("rollout", "--variant", "challenger", "--yes") == 1
+    (record,) = project.records()
+    assert record["outcome"] == "failed"
+    assert record["reason"].startswith("alarm challenger-latency-p99 (latencyP99) in ALARM") and "rolling back failed" in record["reason"]
+    assert "deployed now: challenger 50, champion 50" in capsys.readouterr().err  # the alarm came in the 50% step

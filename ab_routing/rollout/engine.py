@@ -95,6 +95,16 @@ def show_weights(weights: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {w}" for name, w in sorted(weights.items()))
 
 
+def still_turned_off(directory: Path, stack: str, turned_off_now: bool, sticky_at_end: bool | None) -> bool:
+    """The record's `stickinessTurnedOff`: stickiness is off because a rollback turned it off, by
+    this run or by an earlier one that nothing has turned back on since (a manual rollback, a
+    failed or interrupted rollout in between must not make the next rollout forget it)."""
+    if turned_off_now:
+        return True
+    previous = last_record(directory, stack)
+    return bool(previous and previous.get("stickinessTurnedOff")) and sticky_at_end is False
+
+
 def expected_outputs(deployed: Deployed, weights: Mapping[str, int]) -> Deployed:
     """The stack outputs as an apply of `weights` must leave them.
 
@@ -323,13 +333,14 @@ class Rollout:
 
     def _finish(self, outcome: str, reason: str | None) -> None:
         self.record.update(outcome=outcome, reason=reason, finished=iso(self.env.clock()))
+        sticky: bool | None = None
         try:
             weights, sticky = self.ops.read()
             self.record.update(deployedWeights=weights, stickinessEnabled=sticky)
         except CannotProceedError as problem:
             self.record.update(deployedWeights=None, stickinessEnabled=None)
             self.ops.notes.append(str(problem))
-        self.record["stickinessTurnedOff"] = self.stickiness_turned_off
+        self.record["stickinessTurnedOff"] = still_turned_off(self.ops.directory, self.ops.stack, self.stickiness_turned_off, sticky)
 
     def _steps(self) -> None:
         weights, sticky = self.ops.read()
@@ -475,7 +486,10 @@ class Rollout:
         self.rolling_back = reason
         self.env.status.say(f"rolling back: {self.variant} to 0, stickiness off so sticky clients leave it now")
         _, sticky_before = self.ops.read()
-        self.ops.apply(weights, False)
+        try:
+            self.ops.apply(weights, False)
+        except CannotProceedError as problem:
+            raise CannotProceedError(f"{reason}; rolling back failed: {problem}") from None
         self.stickiness_turned_off = sticky_before or self.stickiness_turned_off
         self._finish("rolled back", reason)
         self.env.status.say(
@@ -538,6 +552,7 @@ def move(
         "notes": ops.notes,
     }
     code = EXIT_FAILURE
+    turned_off_now = False
     try:
         before, sticky_before = ops.read()
         record["from"] = before
@@ -546,7 +561,8 @@ def move(
             if capacity:
                 record["capacity"] = capacity
         ops.apply(weights, sticky, control=control)
-        record.update(outcome="done", reason=reason, stickinessTurnedOff=sticky_before and not sticky)
+        record.update(outcome="done", reason=reason)
+        turned_off_now = sticky_before and not sticky
         code = EXIT_OK
     except KeyboardInterrupt:
         state = ops.settle_file()
@@ -557,11 +573,13 @@ def move(
         state = ops.settle_file()
         tail = f"deployed now: {show_weights(state[0])}; stickiness {'on' if state[1] else 'off'}" if state else "; ".join(ops.notes[-1:])
         record.update(outcome="failed", reason=str(problem), message=f"{problem}; {tail}")
+    sticky_now: bool | None = None
     try:
         weights_now, sticky_now = ops.read()
         record.update(deployedWeights=weights_now, stickinessEnabled=sticky_now)
     except CannotProceedError:
         record.update(deployedWeights=None, stickinessEnabled=None)
+    record["stickinessTurnedOff"] = still_turned_off(ops.directory, ops.stack, turned_off_now, sticky_now)
     record["finished"] = iso(ops.env.clock())
     append_record(ops.directory, record)
     record["recordFile"] = str(record_path(ops.directory))
