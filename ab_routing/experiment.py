@@ -22,6 +22,11 @@ Problem = tuple[str, object, str]
 
 def _start(value: object) -> datetime:
     moment = parse_start(value)
+    if moment is None and isinstance(value, str) and len(value) > 2 and value[0] == value[-1] == '"':
+        raise ValueError(
+            f"got {show(value)}: the double quotes are part of the value (`pulumi config set` keeps quotes given inside "
+            "shell quotes); set it without them: pulumi config set --path 'ab-routing:experiment.start' 2026-11-22T10:00:00Z"
+        )
     if moment is None:
         raise ValueError(f'got {show(value)}; must be an ISO 8601 time with a zone, quoted, e.g. "2026-11-22T10:00:00Z"')
     return moment

@@ -73,7 +73,8 @@ TABLES = (
         Experiment,
         "Read only by `report` and `rollout`; changing them registers nothing. Margins are percentage points "
         "(error rate) and percent (latency) here, fractions in the report's JSON. Set `start` by hand with "
-        "`pulumi config set --path 'experiment.start' '\"2026-11-22T10:00:00Z\"'` right after a weight change is "
+        "`pulumi config set --path 'ab-routing:experiment.start' 2026-11-22T10:00:00Z` (no inner quotes: Pulumi would keep "
+        "them in the value) right after a weight change is "
         "deployed; `rollout` sets it itself.",
     ),
     Table(

@@ -48,6 +48,7 @@ def test_a_start_with_an_offset_is_converted_to_utc() -> None:
         ({"start": "2026-11-22T10:00:00"}, "experiment.start", "with a zone"),
         ({"start": "yesterday"}, "experiment.start", "ISO 8601"),
         ({"start": 5}, "experiment.start", "ISO 8601"),
+        ({"start": '"2026-11-22T10:00:00Z"'}, "experiment.start", "the double quotes are part of the value"),
         ({"errorMargin": 0}, "experiment.errorMargin", "from 0.01 to 10 (percentage points)"),
         ({"latencyMargin": "fast"}, "experiment.latencyMargin", "(percent)"),
         ({"alpha": 0.5}, "experiment.alpha", "from 0.001 to 0.2"),
