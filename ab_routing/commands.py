@@ -88,12 +88,13 @@ def number_type(
 
 
 def add_region_argument(p: argparse.ArgumentParser) -> None:
-    """`--region`, for commands that call AWS APIs; without it the region is resolved as the AWS
-    provider does (`aws:region`, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region)."""
+    """`--region`, for commands that call AWS APIs (`region.resolve_region`): without it the region is
+    resolved as the AWS provider does; with it, it must agree with `aws:region` when the stack sets one."""
     p.add_argument(
         "--region",
         default=None,
-        help="AWS region (default: aws:region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region)",
+        help="AWS region, in place of AWS_REGION, AWS_DEFAULT_REGION and the profile's region; must match aws:region "
+        "when the stack sets it (default: aws:region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region)",
     )
 
 
@@ -136,7 +137,7 @@ def load_stack(args: argparse.Namespace) -> tuple[StackFiles, RoutingConfig]:
     try:
         files = read_stack(args.dir, args.stack)
         flag = "--region" if hasattr(args, "region") else None
-        region = resolve_region(files.config, default=getattr(args, "region", None), flag=flag)
+        region = resolve_region(files.config, chosen=getattr(args, "region", None), flag=flag)
     except (StackFileError, RegionError) as problem:
         raise CommandError(str(problem)) from None
     try:

@@ -32,10 +32,20 @@ HOW_TO_SET = (
 )
 
 
-def resolve_region(config: Mapping[str, object], default: str | None = None, flag: str | None = None) -> Region:
-    """The region for stack `config` (full keys, e.g. `aws:region`), or `default` when nothing sets
-    one (a command's `--region`, named `flag` in the error), else RegionError."""
+def resolve_region(config: Mapping[str, object], chosen: str | None = None, flag: str | None = None) -> Region:
+    """The region for stack `config` (full keys, e.g. `aws:region`), else RegionError.
+
+    `chosen` is a command's `--region` (named `flag` in messages): it stands in for the environment
+    and the profile, where the stack's region may not be set the way it was at `pulumi up`; it must
+    agree with `aws:region` when the stack sets one, since that is where the resources are."""
     configured = config.get("aws:region")
+    if chosen:
+        if configured and str(configured) != chosen:
+            raise RegionError(
+                f"{flag or '--region'} {chosen} but the stack sets aws:region {configured}, where its resources are: "
+                f"drop {flag or '--region'} or change aws:region"
+            )
+        return Region(chosen, flag or "--region")
     if configured:
         return Region(str(configured), "aws:region")
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
@@ -44,8 +54,6 @@ def resolve_region(config: Mapping[str, object], default: str | None = None, fla
     profile_region = _profile_region(config.get("aws:profile"))
     if profile_region is not None:
         return profile_region
-    if default:
-        return Region(default, "--region")
     raise RegionError(f"no AWS region: {f'pass {flag} or ' if flag else ''}{HOW_TO_SET}")
 
 

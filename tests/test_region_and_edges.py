@@ -11,7 +11,7 @@ import pytest
 
 from ab_routing.__main__ import main
 from ab_routing.commands import CommandError, load_stack
-from ab_routing.region import RegionError, resolve_region
+from ab_routing.region import Region, RegionError, resolve_region
 from ab_routing.stackfiles import StackFileError, read_stack, stack_argument
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,17 @@ def test_aws_profile_in_the_stack_picks_the_profile(tmp_path: Path, monkeypatch:
 def test_no_region_anywhere_names_aws_region() -> None:
     with pytest.raises(RegionError, match=r"no AWS region: set aws:region in the stack"):
         resolve_region({})
-    assert resolve_region({}, default="sa-east-1").name == "sa-east-1"
+    assert resolve_region({}, chosen="sa-east-1").name == "sa-east-1"
+
+
+def test_the_region_flag_stands_in_for_environment_and_profile_but_never_contradicts_the_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert resolve_region({}, chosen="ap-south-1", flag="--region") == Region("ap-south-1", "--region")
+    assert resolve_region({"aws:region": "us-west-2"}, chosen="us-west-2").name == "us-west-2"
+    with pytest.raises(RegionError, match="--region ap-south-1 but the stack sets aws:region us-west-2, where its resources are"):
+        resolve_region({"aws:region": "us-west-2"}, chosen="ap-south-1", flag="--region")
 
 
 def test_plan_without_a_region_exits_2_naming_aws_region(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

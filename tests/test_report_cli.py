@@ -264,10 +264,24 @@ def test_a_failing_pulumi_cli_passes_its_message_on(
     assert code == 1 and "no stack named 'dev' found" in err
 
 
-def test_region_comes_from_the_flag_then_the_stack(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_region_comes_from_the_stack_and_a_contradicting_flag_is_bad_input(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = str(project / "outputs.json")
     _, _, err = run(capsys, "--dir", str(project), "--outputs", outputs)
     assert "CloudWatch (eu-west-1)" in err
+    _, _, err = run(capsys, "--dir", str(project), "--outputs", outputs, "--region", "eu-west-1")
+    assert "CloudWatch (eu-west-1)" in err
+    code, _, err = run(capsys, "--dir", str(project), "--outputs", outputs, "--region", "ap-south-1")
+    assert code == 2 and "--region ap-south-1 but the stack sets aws:region eu-west-1" in err and "CloudWatch" not in err
+
+
+def test_without_aws_region_the_flag_wins_over_the_environment(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_stack(project, {"ab-routing:variants": variants_config()})  # no aws:region
+    monkeypatch.setenv("AWS_REGION", "us-east-2")
+    outputs = str(project / "outputs.json")
+    _, _, err = run(capsys, "--dir", str(project), "--outputs", outputs)
+    assert "CloudWatch (us-east-2)" in err
     _, _, err = run(capsys, "--dir", str(project), "--outputs", outputs, "--region", "ap-south-1")
     assert "CloudWatch (ap-south-1)" in err
 

@@ -14,7 +14,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ab_routing.commands import CommandError, add_stack_arguments, emit, error, flag_type, load_deployed, load_stack, save_metrics
+from ab_routing.commands import (
+    CommandError,
+    add_region_argument,
+    add_stack_arguments,
+    emit,
+    error,
+    flag_type,
+    load_deployed,
+    load_stack,
+    save_metrics,
+)
 from ab_routing.logs.collect import ENGINES, ClientFactory
 from ab_routing.report.window import Since, parse_since
 
@@ -37,6 +47,7 @@ def add_logs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         description="Read the load balancer's access logs (local files or S3, or Athena) and print per-variant figures.",
     )
     add_stack_arguments(p)
+    add_region_argument(p)
     p.add_argument(
         "--source",
         default=None,
@@ -95,11 +106,11 @@ def _run(args: argparse.Namespace, clock: Callable[[], datetime], client_factory
 
     if args.engine == "athena" and args.source is not None:
         raise CommandError("--source reads files with --engine duckdb; --engine athena queries the stack's Glue table (drop one)")
-    files, config = load_stack(args)
+    _, config = load_stack(args)
     deployed = load_deployed(args)
     start, end = window(clock(), args.since, args.start)
     scope = Scope(deployed.load_balancer_arn_suffix, start, end)
-    region = str(files.config.get("aws:region") or config.region)
+    region = config.region
     progress = _progress(args)
     request = LogRequest(args.engine, args.source, "--source", args.stack, config, deployed, scope, region)
     got = collect(request, client_factory=client_factory, progress=progress)

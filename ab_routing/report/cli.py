@@ -226,7 +226,7 @@ def _from_cloudwatch(
 
     try:
         # stack_region is the stack's region as the AWS provider finds it (ab_routing.region).
-        client = client_factory(args.region or stack_region)
+        client = client_factory(stack_region)
     except NoRegionError:
         raise CommandError(f"no AWS region: pass --region or set aws:region in Pulumi.{args.stack}.yaml") from None
     region = str(client.meta.region_name)
@@ -275,7 +275,7 @@ def _from_logs(
     from ab_routing.report.metrics_file import MetricsFileError, metrics_from_records
     from ab_routing.report.window import Window, make_anchored_window, make_window
 
-    region = str(args.region or files.config.get("aws:region") or config.region)
+    region = config.region
     if start is not None and args.since is None:
         shaped = make_anchored_window(now, start)
     else:

@@ -161,7 +161,7 @@ def default_env(context: Context) -> Env:
     from ab_routing.rollout.status import StatusLine
     from ab_routing.rollout.verdicts import ReportVerdicts
 
-    region = context.args.region or str(context.files.config.get("aws:region") or context.config.region)
+    region = context.config.region  # resolved once, with --region, as the config was validated
     elbv2 = boto3.client("elbv2", region_name=region)
     cloudwatch = boto3.client("cloudwatch", region_name=region)
     return Env(

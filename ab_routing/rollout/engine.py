@@ -142,7 +142,7 @@ class StackOps:
 
     def config(self) -> RoutingConfig:
         files = read_stack(self.directory, self.stack)
-        return parse_stack_config(files.config, resolve_region(files.config, default=self.region).name)
+        return parse_stack_config(files.config, resolve_region(files.config, chosen=self.region).name)
 
     def read(self) -> tuple[dict[str, int], bool]:
         """Deployed weights and stickiness, from the listener; CannotProceedError when AWS cannot be read."""

@@ -133,7 +133,7 @@ def _verify(
         )
     except OutputsError as problem:
         raise CommandError(str(problem), problem.exit_code) from None
-    region = args.region or config.region
+    region = config.region
     if not args.json:
         print(f"reading listener {deployed.listener_arn} through the ELBv2 API ({region})...", file=sys.stderr)
     try:
