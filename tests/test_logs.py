@@ -143,6 +143,7 @@ def test_exact_per_variant_figures_from_every_kind_of_line(project: Path, capsys
         "errors": 4,
         "clients": 2,
     }
+    assert (challenger["unanswered"], challenger["unansweredNot5xx"], champion["unanswered"]) == (3, 0, 1)
     # Half of the challenger's requests never got an answer (-1): they are not latency figures.
     assert challenger["latencyMs"] == {"p50": 500.0, "p90": 500.0, "p99": 500.0}
     assert champion["latencyMs"]["p50"] == 120.0
@@ -169,6 +170,20 @@ def test_exact_per_variant_figures_from_every_kind_of_line(project: Path, capsys
     }
     assert sum(int(r["requests"]) for r in rows if r["variant"] == "champion") == 9
     assert all(r["requests"] == "0" and r["latency_avg_ms"] == "" for r in rows if r["period_start"] != "2026-11-22T10:00:00Z")
+
+
+def test_a_client_that_gave_up_on_a_hanging_model_is_unanswered_and_said(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    closed = replace(elb_timeout(TG_CHALLENGER, 3, client=C1), elb_status="460", error_reason="-")  # the client closed first
+    lines = [ok(client=A).line(), ok(TG_CHALLENGER, client=C2).line(), closed.line(), elb_timeout(TG_CHALLENGER, 4, client=C1).line()]
+    write_log(project / "logs" / "a.log", lines, compress=False)
+    argv = ("--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m")
+    code, out, err = run(capsys, project, *argv, "--json")
+    challenger = next(v for v in json.loads(out)["variants"] if v["name"] == "challenger")
+    figures = tuple(challenger[k] for k in ("requests", "errors", "unanswered", "unansweredNot5xx"))
+    assert code == 0 and figures == (3, 1, 2, 1)
+    assert "challenger: 1 request(s) got no answer from a target and no 5xx from the ALB" in err and "460" in err
+    code, out, _ = run(capsys, project, *argv)
+    assert code == 0 and "UNANSWERED" in out
 
 
 def test_the_command_in_its_own_process_prints_tables(project: Path) -> None:
@@ -273,14 +288,16 @@ def test_percentiles_are_exact_nearest_ranks_and_clients_are_distinct_addresses(
 
 
 def test_athena_results_are_polled_and_paged(tmp_path: Path) -> None:
-    path = write_log(tmp_path / "a.log", fixture_lines(), compress=False)
+    # The line cut in a bare field stays in the fast path: an unparsed row naming its file comes back too.
+    path = write_log(tmp_path / "a.log", [line for line in fixture_lines() if line.count('"') % 2 == 0], compress=False)
     scope = Scope(LB_SUFFIX, T0, at(300))
     expected = duck.aggregate_files([path], scope).rows
+    assert any(r["unparsed_file"] == str(path) for r in expected)
     client = ScriptedAthena(expected)
     said: list[str] = []
     rows = run_query(client, AthenaTable("db", "t", "wg"), scope, progress=said.append, sleep=lambda _: None)
     assert len(rows) == len(expected) > 4 and client.calls[0] == "start" and client.calls[-1] == str((len(expected) - 1) // 2)
-    assert [r["requests"] for r in rows] == [r["requests"] for r in expected]
+    assert rows == expected  # every column, typed back from Athena's strings
     assert said[0].endswith("QUEUED, 2.0 MB scanned") and "SUCCEEDED" in said[-1]
 
 

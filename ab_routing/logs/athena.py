@@ -80,7 +80,7 @@ def _convert(name: str, text: str | None) -> Any:
         return None
     if name in ("in_window", "override", "ok"):
         return text.lower() == "true"
-    if name in ("minute", "target_group"):
+    if name in ("minute", "target_group", "unparsed_file"):
         return text
     if name in ("latency_sum_ms", "p50", "p90", "p99"):
         return float(text)

@@ -34,6 +34,9 @@ class Tally:
     elb5xx: int = 0
     answered: int = 0
     unanswered: int = 0
+    """Routed here, no target answered (`target_processing_time` -1)."""
+    unanswered_not_5xx: int = 0
+    """Of those, the ones the ALB did not answer 5xx: the client closed first (460), so not in `errors`."""
     latency_sum_ms: float = 0.0
     clients: int = 0
     percentiles: dict[str, float | None] = field(default_factory=lambda: {"p50": None, "p90": None, "p99": None})
@@ -48,6 +51,7 @@ class Tally:
         self.elb5xx += int(row["elb5xx"] or 0)
         self.answered += int(row["answered"] or 0)
         self.unanswered += int(row["unanswered"] or 0)
+        self.unanswered_not_5xx += int(row["unanswered_not_5xx"] or 0)
         self.latency_sum_ms += float(row["latency_sum_ms"] or 0.0)
 
 
@@ -149,6 +153,8 @@ def document(analysis: Analysis, *, stack: str, source: str, files: int) -> dict
                 "target5xx": t.target5xx,
                 "elb5xx": t.elb5xx,
                 "errors": t.errors,
+                "unanswered": t.unanswered,
+                "unansweredNot5xx": t.unanswered_not_5xx,
                 "errorRate": None if not t.requests else round(t.errors / t.requests, 6),
                 "errorRateCi95": None if interval is None else [round(interval[0], 6), round(interval[1], 6)],
                 "latencyMs": {k: _round(v) for k, v in t.percentiles.items()},
@@ -185,6 +191,13 @@ def warnings(analysis: Analysis) -> list[str]:
             f"{analysis.unparsed} of {analysis.lines} line(s) could not be parsed (cut short, an unclosed quote, a bad value "
             f"or fewer than {MIN_FIELDS} fields) and are left out of every figure"
         )
+    for name, t in analysis.variants.items():
+        if t.unanswered_not_5xx:
+            out.append(
+                f"{name}: {t.unanswered_not_5xx} request(s) got no answer from a target and no 5xx from the ALB: the client "
+                "closed the connection first (ALB status 460), as clients with timeouts shorter than the ALB's idle timeout do "
+                "when a model hangs; they are in `unanswered`, not in `errors` or the latency percentiles"
+            )
     for arn, n in sorted(analysis.unknown_target_groups.items()):
         out.append(f"{n} request(s) went to target group {arn}, which is no variant in the stack outputs; not counted")
     return out

@@ -94,9 +94,10 @@ _SUMS = """
   SUM(CASE WHEN target_status IS NULL AND elb_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS elb5xx,
   SUM(CASE WHEN target_ms >= 0 THEN 1 ELSE 0 END) AS answered,
   SUM(CASE WHEN target_ms < 0 THEN 1 ELSE 0 END) AS unanswered,
+  SUM(CASE WHEN target_ms < 0 AND COALESCE(elb_status BETWEEN 500 AND 599, FALSE) = FALSE THEN 1 ELSE 0 END) AS unanswered_not_5xx,
   SUM(CASE WHEN target_ms >= 0 THEN target_ms END) AS latency_sum_ms"""
 
-_NOT_CLIENT_ROWS = ("requests", "target5xx", "elb5xx", "answered", "unanswered", "latency_sum_ms")
+_NOT_CLIENT_ROWS = ("requests", "target5xx", "elb5xx", "answered", "unanswered", "unanswered_not_5xx", "latency_sum_ms")
 """Counts summed over the histogram, minute and line-kind rows; the client rows would count twice."""
 
 _PERCENTILE = "MIN(CASE WHEN by_latency = 0 AND target_ms >= 0 AND answered_upto >= {q} * answered_all THEN target_ms END) AS {name}"
@@ -162,6 +163,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "elb5xx",
     "answered",
     "unanswered",
+    "unanswered_not_5xx",
     "latency_sum_ms",
     *(name for name, _ in PERCENTILES),
     "clients",

@@ -37,6 +37,7 @@ def render_text(document: Mapping[str, Any]) -> str:
         "TARGET 5XX",
         "ELB 5XX",
         "ERROR RATE [95% CI]",
+        "UNANSWERED",
         "P50",
         "P90",
         "P99",
@@ -57,12 +58,14 @@ def render_text(document: Mapping[str, Any]) -> str:
             str(v["target5xx"]),
             str(v["elb5xx"]),
             rate,
+            str(v["unanswered"]),
             *(_ms(v["latencyMs"][k]) for k in ("p50", "p90", "p99")),
         )
     console.print(table)
     console.print(
-        "Latency: target_processing_time in ms over answered requests (lines with -1, timeouts and failures, are left out "
-        "and counted in ELB 5XX). Clients are distinct addresses: behind NAT or a proxy one address is many users."
+        "Latency: target_processing_time in ms over answered requests. UNANSWERED: no target answered (-1): in ELB 5XX when "
+        "the ALB answered 5xx (e.g. 504 on timeout), not when the client closed first (460). Clients are distinct "
+        "addresses: behind NAT or a proxy one address is many users."
     )
     if document["override"]:
         console.print(
