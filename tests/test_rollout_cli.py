@@ -363,3 +363,17 @@ def test_a_rollback_whose_apply_fails_still_names_the_breach(project: Project, c
     assert record["outcome"] == "failed"
     assert record["reason"].startswith("alarm challenger-latency-p99 (latencyP99) in ALARM") and "rolling back failed" in record["reason"]
     assert "deployed now: challenger 50, champion 50" in capsys.readouterr().err  # the alarm came in the 50% step
+
+
+def test_an_apply_failure_through_the_real_cli_path_names_the_error_and_the_deployed_weights(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PulumiCli's failure path with the fake executable on PATH: its exit code, its last line, nothing applied."""
+    install_fake_pulumi(tmp_path / "bin", monkeypatch)
+    original = project.stack_file.read_bytes()
+    project.behave(failUp=True)
+    assert project.run("rollout", "--variant", "challenger", "--yes", in_process=False) == 1
+    err = capsys.readouterr().err
+    assert "`pulumi up --yes --stack dev` failed (exit code 255)" in err and "AccessDenied" in err
+    assert "deployed now: challenger 10, champion 90; stickiness on" in err
+    assert project.stack_file.read_bytes() == original and project.alb.weights() == ({"champion": 90, "challenger": 10}, True)

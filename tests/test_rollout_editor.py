@@ -28,7 +28,7 @@ def diff(before: str, after: str) -> tuple[list[str], list[str]]:
     return [d[2:] for d in lines if d.startswith("- ")], [d[2:] for d in lines if d.startswith("+ ")]
 
 
-@pytest.mark.parametrize(("stack", "old"), [("dev", (90, 10)), ("prod", (95, 5))])
+@pytest.mark.parametrize(("stack", "old"), [("dev", (90, 10)), ("prod", (95, 5)), ("demo", (90, 10))])
 def test_repo_stack_files_change_only_in_the_edited_values(stack: str, old: tuple[int, int]) -> None:
     text = (REPO / f"Pulumi.{stack}.yaml").read_text()
     changes = {
