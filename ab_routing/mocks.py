@@ -25,7 +25,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from ab_routing import placeholders
-from ab_routing.placeholders import ACCOUNT, PLACEHOLDER_SUBNETS, PLACEHOLDER_VPC_CIDR, PLACEHOLDER_VPC_ID
+from ab_routing.placeholders import ACCOUNT, DEFAULT_VPC_CIDR, PLACEHOLDER_SUBNETS, PLACEHOLDER_VPC_CIDR, PLACEHOLDER_VPC_ID
 
 RESOURCE_REF = "4dabf18193072939515e22adb298388d"
 RESOURCE_REF_VALUE = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -203,10 +203,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         result: dict[str, Any]
         if args.token == "aws:ec2/getVpc:getVpc":
+            vpc_id = args.args.get("id") or PLACEHOLDER_VPC_ID
+            cidr = DEFAULT_VPC_CIDR if vpc_id == PLACEHOLDER_VPC_ID else PLACEHOLDER_VPC_CIDR
             result = {
-                "id": args.args.get("id") or PLACEHOLDER_VPC_ID,
-                "cidrBlock": PLACEHOLDER_VPC_CIDR,
-                "cidrBlockAssociations": [{"associationId": "vpc-cidr-assoc-0", "cidrBlock": PLACEHOLDER_VPC_CIDR, "state": "associated"}],
+                "id": vpc_id,
+                "cidrBlock": cidr,
+                "cidrBlockAssociations": [{"associationId": "vpc-cidr-assoc-0", "cidrBlock": cidr, "state": "associated"}],
             }
         elif args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}

@@ -4,7 +4,8 @@ AWS's own format for its resource type.
 The offline plan shows these values and users copy them (into `--target`, dashboards, scripts), so a
 placeholder that AWS could never produce (a 16-digit security-group id, an empty ACM validation
 token) misleads. Every value is derived from the resource's type and logical name by a hash, so the
-same config always yields the same bytes. `FORMATS` holds the patterns the tests check against.
+same config always yields the same bytes; `tests/test_urns_and_placeholders.py` checks every value
+against AWS's pattern for its type.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from typing import Any
 ACCOUNT = "123456789012"
 PLACEHOLDER_VPC_ID = "vpc-0000000000000000a"
 PLACEHOLDER_VPC_CIDR = "10.0.0.0/8"
+"""A configured VPC's CIDR offline, where it cannot be known: IP targets in 10.0.0.0/8 are taken as
+inside it (the plan says so); `pulumi up` places them against the real blocks."""
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+"""Every default VPC's block, as AWS documents it: exact offline too."""
 PLACEHOLDER_SUBNETS = ("subnet-0000000000000000a", "subnet-0000000000000000b")
 
 ELB_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K"}

@@ -23,8 +23,9 @@ from ab_routing.tables import table
 
 NOTES = (
     "Offline plan under Pulumi mocks: nothing was deployed or previewed against AWS.",
-    "ARNs, ids, DNS names, the VPC CIDR (10.0.0.0/8) and default-VPC subnets are deterministic placeholders;"
-    " the CIDR only decides which IP targets get availabilityZone 'all' (outside the VPC).",
+    "ARNs, ids, DNS names, network.vpcId's CIDR (taken as 10.0.0.0/8) and default-VPC subnets are deterministic"
+    " placeholders; the default VPC's CIDR is AWS's 172.31.0.0/16. The CIDR only decides which IP targets are outside"
+    " the VPC (availabilityZone 'all', network.targetCidrs); pulumi preview places them against the real blocks.",
     "Subnet lookups answer with network.vpcId offline; pulumi preview checks that each subnet really is in it.",
     "Shares are percentages, 100 * weight / sum of weights, rounded half-up to 2 decimals.",
     "'resources' lists this program's registrations: a tree walk from the stack, parents before children, siblings by URN.",

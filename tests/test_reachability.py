@@ -70,3 +70,15 @@ def test_rule_count_is_checked_against_the_quota_per_direction(allowed: int, tar
             check_rule_counts(listener, variants, cidrs)
     else:
         check_rule_counts(listener, variants, cidrs)
+
+
+def test_in_the_default_vpc_ip_targets_are_placed_against_its_real_block() -> None:
+    """AWS gives every default VPC 172.31.0.0/16, so offline the plan fails where `pulumi up` would."""
+    raw = base_raw()
+    del raw["network"]
+    raw["variants"]["challenger"] = {"weight": 10, "port": 9000, "targetType": "ip", "targets": ["172.31.7.9", "10.1.2.3"]}
+    with pytest.raises(UnreachableTargetError) as caught:
+        run_offline(stack_config(raw))
+    message = str(caught.value)
+    assert "challenger/10.1.2.3" in message and "172.31.7.9" not in message
+    assert "outside the VPC (172.31.0.0/16)" in message  # each block once

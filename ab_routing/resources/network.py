@@ -51,7 +51,7 @@ def lookup_vpc_cidrs(parent: pulumi.Resource, vpc_id: pulumi.Input[str]) -> pulu
     """The VPC's IPv4 CIDR blocks (primary and secondary), to place IP targets inside or outside it."""
     vpc = aws.ec2.get_vpc_output(id=vpc_id, opts=pulumi.InvokeOutputOptions(parent=parent))
     return pulumi.Output.all(vpc.cidr_block, vpc.cidr_block_associations).apply(
-        lambda values: [values[0], *(_cidr_of(a) for a in values[1] or [])]
+        lambda values: list(dict.fromkeys([values[0], *(_cidr_of(a) for a in values[1] or [])]))  # the primary is listed twice
     )
 
 
