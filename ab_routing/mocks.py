@@ -127,12 +127,21 @@ def plain(value: Any) -> Any:
 class PlaceholderMocks(pulumi.runtime.Mocks):
     """Answers registrations and invokes with deterministic placeholders for one region."""
 
-    def __init__(self, region: str = "us-east-1", network_vpc_id: str | None = None, subnet_vpcs: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        network_vpc_id: str | None = None,
+        subnet_vpcs: Mapping[str, str] | None = None,
+        subnet_zones: Mapping[str, str] | None = None,
+    ) -> None:
         self.region = region
         self.network_vpc_id = network_vpc_id or PLACEHOLDER_VPC_ID
         """What `getSubnet` answers as a subnet's VPC: the stack's `network.vpcId` (offline there is
         no way to know better; `pulumi preview` asks AWS), unless `subnet_vpcs` names another."""
         self.subnet_vpcs = dict(subnet_vpcs or {})
+        self.subnet_zones = dict(subnet_zones or {})
+        """A subnet's Availability Zone as `getSubnet` answers it: from `subnet_zones`, else a zone of
+        its own (offline the zones are unknown; each subnet id is taken to be in a different one)."""
         self.monitor: RecordingMonitor | None = None
         self.recording = Recording()
         self._lock = threading.Lock()
@@ -200,6 +209,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
 
     # -- invokes ------------------------------------------------------------------------------
 
+    def _zone(self, subnet: str) -> str:
+        with self._lock:
+            if subnet not in self.subnet_zones:
+                self.subnet_zones[subnet] = f"{self.region}-zone-{len(self.subnet_zones) + 1}"
+            return self.subnet_zones[subnet]
+
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         result: dict[str, Any]
         if args.token == "aws:ec2/getVpc:getVpc":
@@ -214,7 +229,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             result = {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/placeholder", "id": ACCOUNT, "userId": "PLACEHOLDER"}
         elif args.token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(args.args.get("id") or "")
-            result = {"id": subnet, "vpcId": self.subnet_vpcs.get(subnet, self.network_vpc_id)}
+            result = {"id": subnet, "vpcId": self.subnet_vpcs.get(subnet, self.network_vpc_id), "availabilityZone": self._zone(subnet)}
         elif args.token == "aws:ec2/getSubnets:getSubnets":
             result = {"id": self.region, "ids": list(PLACEHOLDER_SUBNETS)}
         else:
@@ -321,9 +336,10 @@ def install_mocks(
     region: str = "us-east-1",
     network_vpc_id: str | None = None,
     subnet_vpcs: Mapping[str, str] | None = None,
+    subnet_zones: Mapping[str, str] | None = None,
 ) -> PlaceholderMocks:
     """Point the Pulumi SDK at fresh mocks (a new root stack too) and return them."""
-    mocks = PlaceholderMocks(region, network_vpc_id, subnet_vpcs)
+    mocks = PlaceholderMocks(region, network_vpc_id, subnet_vpcs, subnet_zones)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.ROOT.set(None)
     logger = logging.Logger("ab_routing.engine")  # not registered globally: one per run, no propagation

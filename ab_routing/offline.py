@@ -36,13 +36,15 @@ def run_offline(
     stack: str = "dev",
     program: Callable[[], None] = main,
     subnet_vpcs: Mapping[str, str] | None = None,
+    subnet_zones: Mapping[str, str] | None = None,
 ) -> OfflineRun:
     """Run `program` with `config` (full keys such as `ab-routing:variants`) against placeholder
     mocks. Exceptions from the program (e.g. pulumi.RunError for bad config) propagate; RegionError
     when no region is set anywhere the AWS provider looks.
 
     Subnet lookups answer with the config's `network.vpcId` unless `subnet_vpcs` (subnet id -> VPC
-    id) says otherwise, as a test of a mismatched network does."""
+    id) says otherwise, as a test of a mismatched network does; each subnet is in a zone of its own
+    unless `subnet_zones` (subnet id -> zone) says otherwise."""
     region = resolve_region(config).name
     # A loop of our own, set before the SDK makes any future and closed in order with the monitor
     # threads' loops, so nothing is left for the garbage collector to close at interpreter exit
@@ -55,7 +57,7 @@ def run_offline(
     sdk_settings.rpc_manager.clear()
     sdk_settings.outputs.clear()
     pulumi.runtime.set_all_config(config_strings(config))
-    mocks = install_mocks(project, stack, region, _network_vpc_id(config), subnet_vpcs)
+    mocks = install_mocks(project, stack, region, _network_vpc_id(config), subnet_vpcs, subnet_zones)
     outputs: dict[str, Any] = {}
 
     async def body() -> None:

@@ -23,7 +23,7 @@ from ab_routing.resources.listener_rules import create_override_rules
 from ab_routing.resources.load_balancer import create_load_balancer
 from ab_routing.resources.log_analytics import LogAnalytics, create_log_analytics_for
 from ab_routing.resources.monitoring import create_monitoring
-from ab_routing.resources.network import lookup_network
+from ab_routing.resources.network import lookup_network, lookup_task_subnets
 from ab_routing.resources.security import create_security_groups
 from ab_routing.resources.target_groups import create_target_groups
 from ab_routing.resources.tls import create_additional_certificates, create_certificate
@@ -89,7 +89,9 @@ class AbRouting(pulumi.ComponentResource):
                 demo.create_demo_variant(self, v.name, v.demo, groups.by_variant[v.name], tags, health_path=v.health_check.path)
         if any(v.container is not None for v in variants):
             cluster = containers.create_container_cluster(self, tags, vpc_id=network.vpc_id)
-            task_subnets = config.network.task_subnet_ids if config.network and config.network.task_subnet_ids else network.subnet_ids
+            task_subnets = (
+                lookup_task_subnets(self, config.network) if config.network and config.network.task_subnet_ids else network.subnet_ids
+            )
             for v in variants:
                 if v.container is not None:
                     self.container_services[v.name] = containers.create_container_service(

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from ab_routing.mocks import PlaceholderMocks, Registration
-from ab_routing.offline import OfflineRun
+from ab_routing.offline import OfflineRun, run_offline
 from ab_routing.plan import build_plan
+from ab_routing.resources.network import NetworkMismatchError
 from ab_routing.serving.policies import ECR_PULL_ACTIONS, ECR_TOKEN_ACTION, LOG_WRITE_ACTIONS
 from ab_routing.stackfiles import read_stack
 from ab_routing.tags import VARIANT
 from tests.serving_support import ECR_IMAGE, LONG_NAME, TASK_SUBNETS, mixed_raw
-from tests.support import ALB, EGRESS, INGRESS, SECURITY_GROUP, TARGET_GROUP, by_type, registrations, run
+from tests.support import ALB, EGRESS, INGRESS, SECURITY_GROUP, TARGET_GROUP, by_type, registrations, run, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION = "aws:lambda/function:Function"
@@ -125,6 +126,17 @@ def test_outputs_name_each_container_variants_cluster_and_service_for_rollout(mi
     assert variants[LONG_NAME]["ecsService"] == service["name"] and service["name"]
     others = [name for name in variants if name != LONG_NAME]
     assert others and all("ecsCluster" not in variants[n] and "ecsService" not in variants[n] for n in others)
+
+
+def test_task_subnets_of_another_vpc_or_of_one_zone_fail_at_preview() -> None:
+    config = stack_config(mixed_raw())
+    with pytest.raises(NetworkMismatchError, match=rf"{TASK_SUBNETS[1]} is in vpc-0other111, not network.vpcId"):
+        run_offline(config, subnet_vpcs={TASK_SUBNETS[1]: "vpc-0other111"})
+    one_zone = dict.fromkeys(TASK_SUBNETS, "us-east-1a")
+    with pytest.raises(NetworkMismatchError, match="every subnet is in us-east-1a: one zone's outage would stop the variant's tasks"):
+        run_offline(config, subnet_zones=one_zone)
+    lookups = [x.args["id"] for x in run_offline(config).recording.lookups if x.token == "aws:ec2/getSubnet:getSubnet"]
+    assert set(TASK_SUBNETS) <= set(lookups)  # looked up, found in the VPC and in two zones: the plan goes on
 
 
 def test_service_is_fargate_in_the_task_subnets_behind_the_fleet_group(mixed: OfflineRun) -> None:

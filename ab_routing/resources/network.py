@@ -12,7 +12,8 @@ from ab_routing.model import Network
 
 
 class NetworkMismatchError(pulumi.RunError):
-    """The configured subnets are not in the configured VPC (found at preview, before any change)."""
+    """The configured subnets are not in the configured VPC, or the task subnets are all in one zone
+    (found at preview, before any change)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,39 @@ def _same_vpc(network: Network, subnet_vpcs: Sequence[str | None]) -> list[str]:
             + ". Use subnets of that VPC, or set network.vpcId to theirs."
         )
     return list(network.subnet_ids)
+
+
+def lookup_task_subnets(parent: pulumi.Resource, network: Network) -> pulumi.Output[list[str]]:
+    """`network.taskSubnetIds`, resolved only once each was found in `network.vpcId` and together
+    they span two Availability Zones or more (`getSubnet` runs at preview): a task subnet of another
+    VPC would fail half-way through `pulumi up`, and tasks in one zone are not highly available."""
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    found = [aws.ec2.get_subnet_output(id=subnet, opts=invoke) for subnet in network.task_subnet_ids]
+    facts = [pulumi.Output.all(subnet.vpc_id, subnet.availability_zone) for subnet in found]
+    return pulumi.Output.all(*facts).apply(lambda looked_up: _task_subnets(network, looked_up))
+
+
+def task_subnet_problems(network: Network, facts: Sequence[Sequence[str | None]]) -> list[str]:
+    """What is wrong with `network.taskSubnetIds` given each one's (VPC, zone) as looked up."""
+    problems = [
+        f"subnet {subnet} is in {vpc or 'an unknown VPC'}, not network.vpcId ({network.vpc_id})"
+        for subnet, (vpc, _) in zip(network.task_subnet_ids, facts, strict=True)
+        if vpc != network.vpc_id
+    ]
+    zones = sorted({str(zone) for _, zone in facts if zone})
+    if len(zones) < 2:
+        problems.append(
+            f"every subnet is in {zones[0] if zones else 'one zone'}: one zone's outage would stop the variant's tasks; "
+            "use subnets of two Availability Zones or more"
+        )
+    return problems
+
+
+def _task_subnets(network: Network, facts: Sequence[Sequence[str | None]]) -> list[str]:
+    problems = task_subnet_problems(network, facts)
+    if problems:
+        raise NetworkMismatchError("network.taskSubnetIds: " + "; ".join(problems) + ".")
+    return list(network.task_subnet_ids)
 
 
 def _cidr_of(association: object) -> str:
