@@ -10,6 +10,7 @@ so the test writes this file's text as an executable and also calls `main` in-pr
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.parse
 import urllib.request
@@ -19,6 +20,8 @@ import yaml
 
 BEHAVIOUR = "fake-pulumi.json"
 CALLS = "pulumi-calls.jsonl"
+REGION_SEEN = "pulumi-up-region.txt"
+"""AWS_REGION as the last `up` saw it."""
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=0"
 
 
@@ -56,6 +59,7 @@ def main(argv: list[str], cwd: Path, out=None) -> int:
     if argv[:2] == ["up", "--yes"] and "--stack" in argv:
         stack = argv[argv.index("--stack") + 1]
         print(f"Updating ({stack})", file=out)
+        (cwd / REGION_SEEN).write_text(os.environ.get("AWS_REGION", ""))
         if behaviour.get("failUp"):
             print("error: update failed: AccessDenied: not authorized to perform elasticloadbalancing:ModifyListener", file=out)
             return 255

@@ -410,6 +410,41 @@ def test_an_unwritable_save_metrics_path_exits_2_naming_the_flag(project: Path, 
     assert code == 2 and f"error: --save-metrics {target}: cannot write it (No such file or directory)" in err
 
 
+def test_a_crlf_file_read_line_by_line_costs_nothing_more(tmp_path: Path) -> None:
+    many = tuple(f'"new-{i}"' for i in range(SPARE_FIELDS + 2))  # too many fields: the whole file is read line by line
+    lines = [ok().line(), replace(ok(TG_CHALLENGER), extra=many).line(), ok(seconds=2).line()]
+    path = tmp_path / "a.log"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    result = duck.aggregate_files([path], Scope(LB_SUFFIX, T0, at(300)))
+    analysis = analyse(result.rows, parse_outputs(outputs_document(), "test"), T0, at(300), refused_lines=result.refused_lines)
+    assert result.stats.fallback_files == (str(path),)
+    counts = (analysis.variants["champion"].requests, analysis.variants["challenger"].requests, analysis.lines, analysis.unparsed)
+    assert counts == (2, 1, 3, 0)
+
+
+def test_a_cut_off_gzip_file_is_a_clear_exit_1_naming_it(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    whole = write_log(project / "logs" / "a.log.gz", fixture_lines())
+    whole.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])  # a half-copied delivery
+    code, _, err = run(capsys, project, "--source", str(project / "logs"), "--start", "2026-11-22T10:00Z", "--since", "5m")
+    assert code == 1 and f"cannot read {whole}" in err and "fetch it again" in err
+
+
+def test_an_engine_failure_on_every_file_fails_at_once_without_reading_them_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    paths = [write_log(tmp_path / f"{i}.log", [ok().line()] * 50, compress=False) for i in range(3)]
+    monkeypatch.setattr(duck, "MEMORY_LIMIT", "1KB")
+
+    def never(*_: object) -> int:
+        raise AssertionError("an engine failure must not send every file to the line-by-line reader")
+
+    monkeypatch.setattr(duck, "_reread", never)
+    with pytest.raises(duckdb.Error):
+        duck.aggregate_files(paths, Scope(LB_SUFFIX, T0, at(300)))
+
+
 def test_access_logs_off_says_how_to_turn_them_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_stack(tmp_path)
     (tmp_path / "outputs.json").write_text(json.dumps(outputs_document(None)))

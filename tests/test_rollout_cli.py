@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ab_routing.rollout.verdicts import VariantVerdict
+from tests import fake_pulumi
 from tests.rollout_support import REPO, Alb, MotoServer, Project, install_fake_pulumi, make_project
 
 SERVER = MotoServer()  # boots while the test modules collected before this one run
@@ -226,6 +227,7 @@ def test_real_cli_path_with_the_fake_pulumi_executable(
     ]
     assert "  | Updating (dev)" in capsys.readouterr().err
     assert project.alb.weights() == ({"champion": 0, "challenger": 100}, True)
+    assert (project.dir / fake_pulumi.REGION_SEEN).read_text() == ""  # no --region: pulumi up's environment as it was
 
 
 def test_missing_or_logged_out_cli_changes_nothing(
@@ -343,6 +345,7 @@ def test_stickiness_the_user_turned_off_is_never_turned_on(project: Project) -> 
     text = project.stack_file.read_text()
     project.stack_file.write_text(text.replace("ab-routing:stickiness: {enabled: true", "ab-routing:stickiness: {enabled: false"))
     assert project.run("rollback", "--variant", "challenger") == 0
+    assert project.records()[-1]["stickinessTurnedOff"] is False
     assert project.run("rollout", "--variant", "challenger", "--yes") == 0
     assert project.alb.weights() == ({"champion": 0, "challenger": 100}, False)
 
@@ -377,3 +380,12 @@ def test_an_apply_failure_through_the_real_cli_path_names_the_error_and_the_depl
     assert "`pulumi up --yes --stack dev` failed (exit code 255)" in err and "AccessDenied" in err
     assert "deployed now: challenger 10, champion 90; stickiness on" in err
     assert project.stack_file.read_bytes() == original and project.alb.weights() == ({"champion": 90, "challenger": 10}, True)
+
+
+def test_region_flag_reaches_pulumi_up(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--region` moves the checks' AWS clients; `pulumi up` gets it as AWS_REGION so the apply goes to the same place."""
+    install_fake_pulumi(tmp_path / "bin", monkeypatch)
+    argv = ("rollout", "--variant", "challenger", "--yes", "--steps", "100", "--bake", "1m", "--min-requests", "10")
+    argv = (*argv, "--region", "us-east-1")
+    assert project.run(*argv, in_process=False) == 0
+    assert (project.dir / fake_pulumi.REGION_SEEN).read_text() == "us-east-1"

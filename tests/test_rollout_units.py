@@ -238,3 +238,16 @@ def test_off_a_terminal_each_check_is_one_plain_line() -> None:
     status.checked()
     status.stop()
     assert stream.getvalue() == "step 1 challenger 25% | requests 120/500\n" * 2
+
+
+def test_the_turned_off_flag_survives_a_run_that_could_not_read_stickiness(tmp_path: Path) -> None:
+    from ab_routing.rollout.engine import still_turned_off
+    from ab_routing.rollout.records import append_record
+
+    assert still_turned_off(tmp_path, "dev", True, None) is True  # this run turned it off
+    assert still_turned_off(tmp_path, "dev", False, False) is False  # nothing before: the user's choice
+    append_record(tmp_path, {"stack": "dev", "stickinessTurnedOff": True})
+    assert still_turned_off(tmp_path, "dev", False, None) is True  # AWS unreadable at the end: keep it
+    assert still_turned_off(tmp_path, "dev", False, False) is True
+    assert still_turned_off(tmp_path, "dev", False, True) is False  # turned back on
+    assert still_turned_off(tmp_path, "prod", False, False) is False  # another stack's record

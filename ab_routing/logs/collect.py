@@ -69,7 +69,7 @@ def _account(deployed: Deployed) -> list[str]:
 def _duckdb(request: LogRequest, client_factory: ClientFactory, progress: Progress) -> LogRows:
     import duckdb
 
-    from ab_routing.logs.duck import aggregate_files
+    from ab_routing.logs.duck import LogReadError, aggregate_files
     from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
     from ab_routing.outputs import OutputsError
 
@@ -117,11 +117,16 @@ def _duckdb(request: LogRequest, client_factory: ClientFactory, progress: Progre
             progress(f"reading {len(paths)} file(s) with DuckDB...")
             try:
                 result = aggregate_files(paths, scope)
+            except LogReadError as problem:
+                raise CommandError(f"{problem}; move it out of {shown} or fetch it again", EXIT_FAILURE) from None
             except duckdb.Error as error:  # not a file's fault (each file is tried alone first): the engine's
                 reason = str(error).splitlines()[0]
                 raise CommandError(f"DuckDB could not aggregate the log files from {shown}: {reason}", EXIT_FAILURE) from None
             if result.stats.fallback_files:
-                progress(f"{len(result.stats.fallback_files)} file(s) held malformed lines and were read line by line")
+                progress(
+                    f"{len(result.stats.fallback_files)} file(s) were read line by line (malformed lines, or lines with more "
+                    "fields than the fast reader takes)"
+                )
             return LogRows(result.rows, result.refused_lines, shown, len(paths))
     except SourceError as problem:
         raise CommandError(str(problem), problem.exit_code) from None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import gzip
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -113,20 +114,28 @@ def _open_text(path: Path) -> Any:
     )
 
 
+class LogReadError(Exception):
+    """A log file cannot be read at all (a cut-off gzip stream, not gzip): the message names it."""
+
+
 def _reread(paths: Sequence[Path], out: Path) -> int:
-    """Parse `paths` line by line into a clean CSV at `out`; returns the lines the regex refused."""
+    """Parse `paths` line by line into a clean CSV at `out`; returns the lines the regex refused.
+    A carriage return (a CRLF file) is never written: the CSV reader would take it for a line end."""
     refused = 0
     with out.open("w", encoding="utf-8", newline="") as sink:
         writer = csv.writer(sink, delimiter="\t", quotechar='"', doublequote=True, lineterminator="\n")
         for path in paths:
-            with _open_text(path) as lines:
-                for line in lines:
-                    match = LINE_PATTERN.match(line.rstrip("\n"))
-                    if match is None:
-                        refused += 1
-                        continue
-                    values = [("\\N" if v is None else v) for v in match.groups()[: len(FIELDS)]]
-                    writer.writerow([*values, str(path), len(FIELDS) + tail_field_count(match.group(len(FIELDS) + 1))])
+            try:
+                with _open_text(path) as lines:
+                    for line in lines:
+                        match = LINE_PATTERN.match(line.rstrip("\r\n"))
+                        if match is None:
+                            refused += 1
+                            continue
+                        values = [("\\N" if v is None else v.replace("\r", " ")) for v in match.groups()[: len(FIELDS)]]
+                        writer.writerow([*values, str(path), len(FIELDS) + tail_field_count(match.group(len(FIELDS) + 1))])
+            except (OSError, EOFError, zlib.error) as problem:
+                raise LogReadError(f"cannot read {path}: {problem or type(problem).__name__}") from None
     return refused
 
 
@@ -197,8 +206,8 @@ def _pass(
         rows = run_aggregate(con, aggregate_sql(typed_sql(" UNION ALL ".join(raws), scope)))
     except duckdb.Error:
         stopping = _stopping_files(con, trusted)
-        if not stopping:
-            raise
+        if not stopping or (len(trusted) > 1 and len(stopping) == len(trusted)):
+            raise  # no file, or every file alone: the engine fails (memory, disk), not a file
         return [], stopping
     return rows, _untrusted(con, rows, trusted)
 

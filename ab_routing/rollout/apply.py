@@ -11,6 +11,7 @@ was deployed.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -35,6 +36,8 @@ class PulumiCli:
         self.directory = directory
         self.stream = stream or sys.stderr
         self.executable = executable
+        self.region: str | None = None
+        """`--region`, handed to `pulumi up` as AWS_REGION so the apply goes where the checks look."""
 
     def whoami(self) -> str:
         """The logged-in user, or PulumiError: exit 2 when the CLI is missing, 1 when not logged in."""
@@ -68,6 +71,7 @@ class PulumiCli:
                 text=True,
                 bufsize=1,
                 start_new_session=True,
+                env={**os.environ, "AWS_REGION": self.region} if self.region else None,
             )
         except FileNotFoundError:
             raise PulumiError("the pulumi CLI is not installed or not on PATH", EXIT_INVALID) from None

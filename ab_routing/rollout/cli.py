@@ -136,6 +136,8 @@ def _confirm(args: argparse.Namespace, question: str) -> None:
 
 def _prepare(args: argparse.Namespace, files: StackFiles, config: RoutingConfig, make_pulumi: PulumiFactory) -> Context:
     pulumi = make_pulumi(args.dir)
+    if args.region and isinstance(pulumi, PulumiCli):
+        pulumi.region = config.region  # what --region resolved to: the apply must go where the checks look
     try:
         pulumi.whoami()
     except PulumiError as problem:
@@ -257,7 +259,8 @@ def _move(args: argparse.Namespace, make_env: EnvFactory, make_pulumi: PulumiFac
             ops.notes.append(f"every other variant had weight 0; they now share the traffic equally: {others}")
         target = {**others, args.variant: 0}
         code, record = move(ops, command, args.variant, target, False, reason="rollback requested")
-        summary = f"rolled back {args.variant} on {args.stack}: weight 0, stickiness off (the next rollout turns it back on)"
+        again = " (the next rollout turns it back on)" if record.get("stickinessTurnedOff") else ""
+        summary = f"rolled back {args.variant} on {args.stack}: weight 0, stickiness off{again}"
     else:
         target = {**dict.fromkeys(others, 0), args.variant: 100}
         code, record = move(ops, command, args.variant, target, sticky, control=args.variant, reason="promote requested")

@@ -102,7 +102,7 @@ def still_turned_off(directory: Path, stack: str, turned_off_now: bool, sticky_a
     if turned_off_now:
         return True
     previous = last_record(directory, stack)
-    return bool(previous and previous.get("stickinessTurnedOff")) and sticky_at_end is False
+    return bool(previous and previous.get("stickinessTurnedOff")) and sticky_at_end is not True  # unknown keeps it
 
 
 def expected_outputs(deployed: Deployed, weights: Mapping[str, int]) -> Deployed:
@@ -493,7 +493,9 @@ class Rollout:
         self.stickiness_turned_off = sticky_before or self.stickiness_turned_off
         self._finish("rolled back", reason)
         self.env.status.say(
-            f"rolled back {self.variant}: {show_weights(weights)}, stickiness off (the next rollout turns it back on). Reason: {reason}"
+            f"rolled back {self.variant}: {show_weights(weights)}, stickiness off"
+            + (" (the next rollout turns it back on)" if self.record.get("stickinessTurnedOff") else "")
+            + f". Reason: {reason}"
         )
 
     def _interrupted(self) -> None:
