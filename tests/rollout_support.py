@@ -254,6 +254,20 @@ class Ecs:
 
 
 @dataclass
+class Autoscaling:
+    """The challenger's scalable target: each MinCapacity set, with the challenger's weight then."""
+
+    alb: Alb
+    floors: list[tuple[int, int]] = field(default_factory=list)
+
+    def register_scalable_target(self, **kwargs: Any) -> dict[str, Any]:
+        assert kwargs["ServiceNamespace"] == "ecs" and kwargs["ScalableDimension"] == "ecs:service:DesiredCount"
+        assert kwargs["ResourceId"] == f"service/{CLUSTER}/{SERVICE}"
+        self.floors.append((kwargs["MinCapacity"], self.alb.weights()[0]["challenger"]))
+        return {}
+
+
+@dataclass
 class Project:
     dir: Path
     alb: Alb
@@ -262,6 +276,7 @@ class Project:
     verdicts: Verdicts
     log: io.StringIO = field(default_factory=io.StringIO)
     ecs: Ecs | None = None
+    autoscaling: Autoscaling | None = None
 
     def containerize(self) -> Ecs:
         """Make the challenger a container variant (stack file and outputs) served by `self.ecs`."""
@@ -273,6 +288,7 @@ class Project:
         outputs["variants"]["challenger"].update(ecsCluster=CLUSTER, ecsService=SERVICE)
         (self.dir / "outputs.json").write_text(json.dumps(outputs))
         self.ecs = Ecs(self.alb)
+        self.autoscaling = Autoscaling(self.alb)
         return self.ecs
 
     @property
@@ -303,6 +319,7 @@ class Project:
             pulumi=context.pulumi,
             status=StatusLine(stream=self.log),
             ecs=self.ecs,
+            autoscaling=self.autoscaling,
         )
 
     def args(self, *argv: str, outputs: bool = True) -> Any:

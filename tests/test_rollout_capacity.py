@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from ab_routing.rollout.capacity import ScaleError, scale_up, service_counts, tasks_needed
+from ab_routing.rollout.capacity import ScaleError, scale_up, service_counts, set_floor, tasks_needed
 from ab_routing.rollout.signals import AwsSignals
 
 REGION = "us-east-1"
@@ -80,6 +80,35 @@ def test_scale_up_raises_the_desired_count_through_the_ecs_api(ecs: Any) -> None
     assert (counts.desired, counts.running) == (5, 5)
     assert ecs.describe_services(cluster="ab-routing", services=["challenger"])["services"][0]["desiredCount"] == 5
     assert clock.said == ["scaling challenger from 2 to 5 task(s) before the weight rises"]
+
+
+def test_the_scaled_up_tasks_are_held_as_the_autoscaling_floor_and_released(ecs: Any) -> None:
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    target = {"ServiceNamespace": "ecs", "ResourceId": "service/ab-routing/challenger", "ScalableDimension": "ecs:service:DesiredCount"}
+    autoscaling.register_scalable_target(**target, MinCapacity=2, MaxCapacity=8)  # as the stack creates it
+
+    def floor() -> tuple[int, int]:
+        (found,) = autoscaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[target["ResourceId"]])["ScalableTargets"]
+        return found["MinCapacity"], found["MaxCapacity"]
+
+    clock = Clock()
+    scale_up(ecs, "ab-routing", "challenger", 5, clock=lambda: clock.now, sleep=clock.sleep, say=clock.said.append, autoscaling=autoscaling)
+    assert floor() == (5, 8)
+    set_floor(autoscaling, "ab-routing", "challenger", 2)
+    assert floor() == (2, 8)
+
+
+def test_a_desired_count_lowered_while_waiting_stops_at_once() -> None:
+    class Lowered(SlowEcs):
+        def describe_services(self, cluster: str, services: list[str]) -> dict[str, Any]:
+            answer = super().describe_services(cluster, services)
+            self.desired = 2  # something else scaled it back in
+            return answer
+
+    clock = Clock()
+    with pytest.raises(ScaleError, match="desired count went back to 2 while waiting for 5"):
+        scale_up(Lowered(per_poll=0), "c", "s", 5, clock=lambda: clock.now, sleep=clock.sleep, say=clock.said.append)
+    assert clock.now < 60
 
 
 def test_scale_up_never_scales_down(ecs: Any) -> None:

@@ -257,10 +257,13 @@ def test_a_container_variant_is_scaled_up_before_each_weight_rise(project: Proje
     assert project.run("rollout", "--variant", "challenger", "--yes") == 0
     # (desired count, challenger weight deployed when it was set): always the previous step's weight
     assert ecs.updates == [(3, 10), (5, 25), (8, 50)]
+    # the same counts held as autoscaling's floor, so scale-in cannot undo them; minCount again at the end
+    assert project.autoscaling is not None and project.autoscaling.floors == [(3, 10), (5, 25), (8, 50), (2, 100)]
     (record,) = project.records()
     assert [s["capacity"] for s in record["steps"]] == [
-        {"busiestMinuteRequests": 1000, "tasksNeeded": n, "tasksRunning": n} for n in (3, 5, 8)
+        {"busiestMinuteRequests": 1000, "tasksNeeded": n, "tasksRunning": n, "floorHeld": True} for n in (3, 5, 8)
     ]
+    assert record["floorsReleased"] == {"challenger": 2}
     capped = "at 100% challenger needs 10 task(s) for the busiest minute of the last 15 (1000 requests)"
     assert any(note.startswith(capped) and "maxCount is 8" in note for note in record["notes"])
     assert "scaling challenger-service from 2 to 3 task(s) before the weight rises" in project.log.getvalue()
@@ -277,6 +280,7 @@ def test_tasks_that_do_not_start_stop_the_rollout_before_the_weight_rises(projec
     assert "could not scale challenger up before raising its weight" in record["reason"]
     assert "runs 2 of 3 task(s) after 600 s" in record["reason"] and "deployed now: challenger 10, champion 90" in record["message"]
     assert "waiting for challenger-service: 2/3 task(s) running" in project.log.getvalue()
+    assert project.autoscaling is not None and project.autoscaling.floors == [(3, 10), (2, 10)]  # released on failure too
 
 
 def test_promote_scales_a_container_variant_for_all_traffic_first(project: Project) -> None:
@@ -284,8 +288,9 @@ def test_promote_scales_a_container_variant_for_all_traffic_first(project: Proje
     project.signals.lb_per_minute = 500
     assert project.run("promote", "--variant", "challenger", "--yes") == 0
     assert ecs.updates == [(5, 10)] and project.alb.weights()[0] == {"champion": 0, "challenger": 100}
+    assert project.autoscaling is not None and project.autoscaling.floors == [(5, 10), (2, 100)]
     (record,) = project.records()
-    assert record["capacity"] == {"busiestMinuteRequests": 500, "tasksNeeded": 5, "tasksRunning": 5}
+    assert record["capacity"] == {"busiestMinuteRequests": 500, "tasksNeeded": 5, "tasksRunning": 5, "floorHeld": True}
 
 
 def test_a_container_variant_without_service_outputs_is_noted_not_scaled(project: Project) -> None:

@@ -8,11 +8,15 @@ that raises a container variant's share:
 1. read the load balancer's busiest minute of the last `LOOKBACK` (RequestCount, Sum per minute);
 2. compute the tasks the variant needs at the new share: ceil(busiest minute x share /
    targetRequestsPerTarget), within minCount..maxCount (`tasks_needed`, pure);
-3. if the service wants fewer, raise its desired count (ECS UpdateService; Pulumi ignores the
-   service's desired count, autoscaling owns it) and wait until that many tasks run (`scale_up`),
-   up to `SCALE_TIMEOUT_SECONDS`; only then is the weight applied.
-Nothing is ever scaled down here: target tracking does that after its scale-in cooldown if the
-traffic does not come.
+3. hold that many as a floor: the service's scalable target gets MinCapacity = those tasks
+   (Application Auto Scaling), since at the old share the tasks sit below their target load and
+   target tracking's scale-in would take the new ones away again before the traffic arrives;
+4. if the service wants fewer, raise its desired count too (ECS UpdateService, so they start now;
+   Pulumi ignores the service's desired count, autoscaling owns it) and wait until that many tasks
+   run (`scale_up`), up to `SCALE_TIMEOUT_SECONDS`; only then is the weight applied.
+When the command ends (done, rolled back, failed, interrupted), the floor goes back to the
+config's minCount (`release_floor`) and target tracking owns the count again. Nothing is ever
+scaled down here.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ab_routing.aws_errors import describe
+from ab_routing.serving.names import SCALABLE_DIMENSION, scalable_resource_id
 
 LOOKBACK = timedelta(minutes=15)
 """How far back the busiest minute is looked for."""
@@ -85,6 +90,19 @@ def service_counts(ecs: Any, cluster: str, service: str) -> ServiceCounts:
     return ServiceCounts(int(s.get("desiredCount", 0)), int(s.get("runningCount", 0)), int(s.get("pendingCount", 0)))
 
 
+def set_floor(autoscaling: Any, cluster: str, service: str, tasks: int) -> None:
+    """The service's scalable target keeps at least `tasks` tasks (MinCapacity); ScaleError if refused."""
+    try:
+        autoscaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=scalable_resource_id(cluster, service),
+            ScalableDimension=SCALABLE_DIMENSION,
+            MinCapacity=tasks,
+        )
+    except (ClientError, BotoCoreError) as problem:
+        raise ScaleError(f"Application Auto Scaling RegisterScalableTarget failed: {describe(problem)}") from None
+
+
 def scale_up(
     ecs: Any,
     cluster: str,
@@ -95,9 +113,13 @@ def scale_up(
     sleep: Callable[[float], None],
     say: Callable[[str], None],
     timeout: float = SCALE_TIMEOUT_SECONDS,
+    autoscaling: Any = None,
 ) -> ServiceCounts:
-    """Make `service` run at least `tasks` tasks, raising its desired count if lower; waits until
-    they run. Returns the counts then; ScaleError when ECS refuses or the tasks do not start in time."""
+    """Make `service` run at least `tasks` tasks: hold them as its autoscaling floor (when
+    `autoscaling` is given) and raise its desired count if lower; waits until they run. Returns the
+    counts then; ScaleError when AWS refuses, the count is lowered again, or the tasks do not start."""
+    if autoscaling is not None:
+        set_floor(autoscaling, cluster, service, tasks)
     counts = service_counts(ecs, cluster, service)
     if counts.desired < tasks:
         say(f"scaling {service} from {counts.desired} to {tasks} task(s) before the weight rises")
@@ -110,6 +132,11 @@ def scale_up(
         counts = service_counts(ecs, cluster, service)
         if counts.running >= tasks:
             return counts
+        if counts.desired < tasks:
+            raise ScaleError(
+                f"{service}'s desired count went back to {counts.desired} while waiting for {tasks}: something else scales it "
+                "(another autoscaling policy, a deploy); the weight was not raised"
+            )
         waited = clock() - began
         if waited >= timeout:
             raise ScaleError(

@@ -175,6 +175,7 @@ def default_env(context: Context) -> Env:
         pulumi=context.pulumi,
         status=StatusLine(),
         ecs=boto3.client("ecs", region_name=region),
+        autoscaling=boto3.client("application-autoscaling", region_name=region),
     )
 
 

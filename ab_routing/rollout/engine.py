@@ -22,7 +22,7 @@ from ab_routing.model import RoutingConfig
 from ab_routing.outputs import Deployed
 from ab_routing.region import resolve_region
 from ab_routing.rollout.apply import PulumiError
-from ab_routing.rollout.capacity import LOOKBACK, SCALE_TIMEOUT_SECONDS, ScaleError, scale_up, tasks_needed
+from ab_routing.rollout.capacity import LOOKBACK, SCALE_TIMEOUT_SECONDS, ScaleError, scale_up, set_floor, tasks_needed
 from ab_routing.rollout.editor import (
     EditError,
     KeyPath,
@@ -67,6 +67,8 @@ class Env:
     settle_seconds: float = SETTLE_SECONDS
     ecs: Any = None
     """The ECS client, to scale a container variant up before its weight rises (None: never needed)."""
+    autoscaling: Any = None
+    """The Application Auto Scaling client, to hold the scaled-up tasks as a floor until the command ends."""
     scale_timeout_seconds: float = SCALE_TIMEOUT_SECONDS
 
 
@@ -129,6 +131,8 @@ class StackOps:
     notes: list[str] = field(default_factory=list)
     region: str | None = None
     """The region the command started with (`--region` when the stack sets none), kept on re-reads."""
+    floors: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    """Variant -> (cluster, service, minCount) whose autoscaling floor this command raised."""
 
     def note(self, message: str) -> None:
         """Say it once: on the progress stream now and in the record's notes."""
@@ -238,6 +242,8 @@ class StackOps:
                 f"but maxCount is {settings.max_count}: its tasks will run above their target load"
             )
         try:
+            if self.env.autoscaling is not None:
+                self.floors[variant] = (deployed.ecs_cluster, deployed.ecs_service, settings.min_count)
             counts = scale_up(
                 self.env.ecs,
                 deployed.ecs_cluster,
@@ -247,11 +253,34 @@ class StackOps:
                 sleep=self.env.sleep,
                 say=self.env.status.say,
                 timeout=self.env.scale_timeout_seconds,
+                autoscaling=self.env.autoscaling,
             )
         except ScaleError as problem:
             raise CannotProceedError(f"could not scale {variant} up before raising its weight: {problem}") from None
         self.env.status.say(f"{variant} runs {counts.running} task(s) for {float(share):g}% (busiest minute: {busiest} requests)")
-        return {"busiestMinuteRequests": busiest, "tasksNeeded": need.tasks, "tasksRunning": counts.running}
+        return {
+            "busiestMinuteRequests": busiest,
+            "tasksNeeded": need.tasks,
+            "tasksRunning": counts.running,
+            "floorHeld": variant in self.floors,
+        }
+
+    def release_floors(self) -> dict[str, int]:
+        """Put every autoscaling floor this command raised back to the config's minCount (target
+        tracking owns the count again); variant -> minCount of those put back. A failure is noted
+        with how to fix it, never raised: the traffic move itself is already decided."""
+        released: dict[str, int] = {}
+        for variant, (cluster, service, min_count) in sorted(self.floors.items()):
+            try:
+                set_floor(self.env.autoscaling, cluster, service, min_count)
+                released[variant] = min_count
+            except ScaleError as problem:
+                self.note(
+                    f"could not put {variant}'s autoscaling floor back to minCount {min_count} ({problem}); "
+                    "`pulumi up --refresh` restores it from the stack"
+                )
+        self.floors.clear()
+        return released
 
     def settle_file(self) -> tuple[dict[str, int], bool] | None:
         """Put the stack file in line with what is deployed; the deployed state, or None if unreadable."""
@@ -327,6 +356,9 @@ class Rollout:
             self._cannot_proceed(str(problem))
         finally:
             self.env.status.stop()
+            released = self.ops.release_floors()
+            if released:
+                self.record["floorsReleased"] = released
             path = append_record(self.ops.directory, self.record)
             self.env.status.say(f"recorded in {path.relative_to(self.ops.directory) if path.is_relative_to(self.ops.directory) else path}")
         return code
@@ -582,6 +614,9 @@ def move(
     except CannotProceedError:
         record.update(deployedWeights=None, stickinessEnabled=None)
     record["stickinessTurnedOff"] = still_turned_off(ops.directory, ops.stack, turned_off_now, sticky_now)
+    released = ops.release_floors()
+    if released:
+        record["floorsReleased"] = released
     record["finished"] = iso(ops.env.clock())
     append_record(ops.directory, record)
     record["recordFile"] = str(record_path(ops.directory))

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ab_routing.serving.names import SCALABLE_DIMENSION
 from ab_routing.serving.settings import ContainerSettings
 
 CONTAINER_NAME = "model"
@@ -80,7 +81,6 @@ def service_args(
     )
 
 
-SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 SCALE_OUT_COOLDOWN = 60
 SCALE_IN_COOLDOWN = 300
 """Seconds: scale out within a minute of a traffic rise, scale in slowly so one quiet minute does

@@ -16,3 +16,12 @@ def task_family(project: str, stack: str, variant: str) -> str:
     """Task definition family: 1-255 letters, digits, `_` and `-`, unique per account and region,
     so two stacks of the project in one account never share revisions."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", f"{project}-{stack}-{variant}")[:255]
+
+
+SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+"""What Application Auto Scaling scales on an ECS service (the stack's target, `rollout`'s floor)."""
+
+
+def scalable_resource_id(cluster: str, service: str) -> str:
+    """Application Auto Scaling's id of an ECS service: `service/<cluster>/<service>`."""
+    return f"service/{cluster}/{service}"
