@@ -49,7 +49,7 @@ class Tally:
         self.requests += int(row["requests"] or 0)
         self.target5xx += int(row["target5xx"] or 0)
         self.elb5xx += int(row["elb5xx"] or 0)
-        self.answered += int(row["answered"] or 0)
+        self.answered += int(row["requests"] or 0) - int(row["unanswered"] or 0)  # usable lines all have a target time
         self.unanswered += int(row["unanswered"] or 0)
         self.unanswered_not_5xx += int(row["unanswered_not_5xx"] or 0)
         self.latency_sum_ms += float(row["latency_sum_ms"] or 0.0)

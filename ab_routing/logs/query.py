@@ -92,13 +92,14 @@ _SUMS = """
   COUNT(*) AS requests,
   SUM(CASE WHEN target_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS target5xx,
   SUM(CASE WHEN target_status IS NULL AND elb_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) AS elb5xx,
-  SUM(CASE WHEN target_ms >= 0 THEN 1 ELSE 0 END) AS answered,
   SUM(CASE WHEN target_ms < 0 THEN 1 ELSE 0 END) AS unanswered,
-  SUM(CASE WHEN target_ms < 0 AND COALESCE(elb_status BETWEEN 500 AND 599, FALSE) = FALSE THEN 1 ELSE 0 END) AS unanswered_not_5xx,
+  SUM(CASE WHEN target_ms < 0 AND NOT COALESCE(elb_status BETWEEN 500 AND 599, FALSE) THEN 1 ELSE 0 END) AS unanswered_not_5xx,
   SUM(CASE WHEN target_ms >= 0 THEN target_ms END) AS latency_sum_ms"""
 
-_NOT_CLIENT_ROWS = ("requests", "target5xx", "elb5xx", "answered", "unanswered", "unanswered_not_5xx", "latency_sum_ms")
-"""Counts summed over the histogram, minute and line-kind rows; the client rows would count twice."""
+_NOT_CLIENT_ROWS = ("requests", "target5xx", "elb5xx", "unanswered", "unanswered_not_5xx", "latency_sum_ms")
+"""Counts summed over the histogram, minute and line-kind rows; the client rows would count twice.
+Answered requests are `requests - unanswered` (a usable line always has a target time), one
+aggregate less per line and grouping."""
 
 _PERCENTILE = "MIN(CASE WHEN by_latency = 0 AND target_ms >= 0 AND answered_upto >= {q} * answered_all THEN target_ms END) AS {name}"
 """Nearest rank: the smallest answered target time with at least q of the answered requests at or below it."""
@@ -161,7 +162,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "requests",
     "target5xx",
     "elb5xx",
-    "answered",
     "unanswered",
     "unanswered_not_5xx",
     "latency_sum_ms",
