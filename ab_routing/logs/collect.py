@@ -66,30 +66,36 @@ def _account(deployed: Deployed) -> list[str]:
     return [parts[4]] if len(parts) > 5 and parts[4] else []
 
 
+def _where(request: LogRequest) -> Any:
+    """Where the log files are: `--source` (a path or an `S3Location`), else the stack's bucket and
+    prefix; CommandError when access logs are off or the bucket output is missing."""
+    from ab_routing.logs.source import S3Location, parse_source
+    from ab_routing.outputs import OutputsError
+
+    if request.source is not None:
+        return parse_source(request.source, request.flag)
+    config = request.config
+    if not config.access_logs.enabled:
+        raise CommandError(
+            f"access logs are off in Pulumi.{request.stack}.yaml: turn them on with `ab-routing:accessLogs: {{enabled: true}}` "
+            f"(e.g. `pulumi config set --path accessLogs.enabled true`) and run `pulumi up`, or pass {request.flag} with log files"
+        )
+    try:
+        bucket = request.deployed.require("accessLogsBucket")
+    except OutputsError as problem:
+        raise CommandError(str(problem), problem.exit_code) from None
+    return S3Location(bucket, config.access_logs.prefix)
+
+
 def _duckdb(request: LogRequest, client_factory: ClientFactory, progress: Progress) -> LogRows:
     import duckdb
 
     from ab_routing.logs.duck import LogReadError, aggregate_files
-    from ab_routing.logs.source import S3Location, SourceError, download, local_files, parse_source, s3_keys
-    from ab_routing.outputs import OutputsError
+    from ab_routing.logs.source import S3Location, SourceError, download, local_files, s3_keys
 
-    source, flag, stack, config, deployed, scope = (
-        request.source, request.flag, request.stack, request.config, request.deployed, request.scope
-    )  # fmt: skip
+    flag, deployed, scope = request.flag, request.deployed, request.scope
     try:
-        if source is not None:
-            where = parse_source(source, flag)
-        else:
-            if not config.access_logs.enabled:
-                raise CommandError(
-                    f"access logs are off in Pulumi.{stack}.yaml: turn them on with `ab-routing:accessLogs: {{enabled: true}}` "
-                    f"(e.g. `pulumi config set --path accessLogs.enabled true`) and run `pulumi up`, or pass {flag} with log files"
-                )
-            try:
-                bucket = deployed.require("accessLogsBucket")
-            except OutputsError as problem:
-                raise CommandError(str(problem), problem.exit_code) from None
-            where = S3Location(bucket, config.access_logs.prefix)
+        where = _where(request)
         with tempfile.TemporaryDirectory(prefix="ab-routing-s3-") as tmp:
             if isinstance(where, S3Location):
                 shown = f"s3://{where.bucket}/{where.prefix}".rstrip("/")
