@@ -321,16 +321,19 @@ def test_dry_run_of_a_container_variant_says_how_it_is_scaled(project: Project, 
 
 def _roll_back_automatically(project: Project) -> None:
     project.verdicts.script = lambda elapsed: VariantVerdict("roll back", "error rate +3.0 pp")
-    assert project.run("rollout", "--variant", "challenger", "--yes") == 3
+    assert project.run("rollout", "--variant", "challenger", "--yes", *ONE_STEP) == 3
     assert project.alb.weights() == ({"champion": 90, "challenger": 0}, False)
     project.verdicts.script = lambda elapsed: VariantVerdict("keep collecting")
+
+
+ONE_STEP = ("--steps", "100", "--bake", "1m", "--min-requests", "1")
 
 
 def test_a_manual_rollback_after_an_automatic_one_keeps_the_promise_to_turn_stickiness_on(project: Project) -> None:
     _roll_back_automatically(project)
     assert project.run("rollback", "--variant", "challenger") == 0  # stickiness already off: nothing of its own to remember
     assert project.records()[-1]["stickinessTurnedOff"] is True
-    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.run("rollout", "--variant", "challenger", "--yes", *ONE_STEP) == 0
     assert project.alb.weights() == ({"champion": 0, "challenger": 100}, True)
     assert project.records()[-1]["stickinessTurnedOff"] is False
 
@@ -341,7 +344,7 @@ def test_a_failed_rollout_in_between_does_not_forget_it_either(project: Project)
     assert project.run("rollout", "--variant", "challenger", "--yes") == 1
     assert project.records()[-1]["stickinessTurnedOff"] is True
     project.behave(failUp=False)
-    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.run("rollout", "--variant", "challenger", "--yes", *ONE_STEP) == 0
     assert project.alb.weights() == ({"champion": 0, "challenger": 100}, True)
 
 
@@ -351,7 +354,7 @@ def test_stickiness_the_user_turned_off_is_never_turned_on(project: Project) -> 
     project.stack_file.write_text(text.replace("ab-routing:stickiness: {enabled: true", "ab-routing:stickiness: {enabled: false"))
     assert project.run("rollback", "--variant", "challenger") == 0
     assert project.records()[-1]["stickinessTurnedOff"] is False
-    assert project.run("rollout", "--variant", "challenger", "--yes") == 0
+    assert project.run("rollout", "--variant", "challenger", "--yes", *ONE_STEP) == 0
     assert project.alb.weights() == ({"champion": 0, "challenger": 100}, False)
 
 
